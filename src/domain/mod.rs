@@ -1,0 +1,20 @@
+//! The pure domain: order rules, money, statuses, order numbers and message bodies. Nothing here
+//! does I/O, so all of it is tested with plain unit and property tests.
+
+mod clock;
+mod messages;
+mod money;
+mod order;
+mod validation;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use messages::{
+    NOTIFICATIONS_EXCHANGE, ORDER_SERVICE, ORDERS_EXCHANGE, OrderMessage, OrderMessageItem,
+    StatusUpdate,
+};
+pub use money::{Money, MoneyError};
+pub use order::{
+    Destination, NewItem, NewOrder, OrderStatus, OrderType, Transition, UnknownValue, order_number,
+    order_number_prefix, priority_for,
+};
+pub use validation::{Field, FieldError, ItemDraft, OrderDraft, check_customer_name, validate};
