@@ -3,3 +3,4 @@
 //! Where to look:
 //! - [`domain`] — pure order rules: validation, money, statuses, order numbers, message bodies.
 pub mod domain;
+pub mod store;

@@ -1,0 +1,50 @@
+//! Migrations embedded in the binary, so `restaurant-tui` migrates wherever it runs without the
+//! `migrations/` folder beside it and without compile-time macros.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+pub const POSTGRES: Embedded = Embedded(&[(
+    1,
+    "orders",
+    include_str!("../../migrations/postgres/0001_orders.sql"),
+)]);
+
+pub const SQLITE: Embedded = Embedded(&[(
+    1,
+    "orders",
+    include_str!("../../migrations/sqlite/0001_orders.sql"),
+)]);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(
+        self,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*description),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+pub async fn migrator(source: Embedded) -> Result<Migrator, sqlx::migrate::MigrateError> {
+    Migrator::new(source).await
+}

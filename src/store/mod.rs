@@ -1,0 +1,284 @@
+//! Storage: one small trait, two adapters (PostgreSQL for a real deployment, SQLite for the
+//! embedded default) chosen once from the database URL, and one contract test story
+//! (`tests/store_contract.rs`) that both must pass.
+
+mod migrations;
+mod outbox;
+mod postgres;
+mod sqlite;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Money, NewOrder, OrderStatus, OrderType, Transition};
+
+pub use outbox::OutboxMessage;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// What every adapter offers. Each method is one transaction; transitions are compare-and-set.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// `postgres` or `sqlite`, for health answers and logs.
+    fn backend(&self) -> &'static str;
+
+    /// A cheap round trip, for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Counter, order, items, first log row and the outbox messages, all or nothing.
+    async fn place_order(
+        &self,
+        order: &NewOrder,
+        meta: &WriteMeta,
+    ) -> Result<PlacedOrder, StoreError>;
+
+    async fn order(&self, number: &str) -> Result<Option<OrderRecord>, StoreError>;
+
+    /// Oldest first; `None` when the order is unknown.
+    async fn history(&self, number: &str) -> Result<Option<Vec<HistoryEntry>>, StoreError>;
+
+    /// Newest first.
+    async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError>;
+
+    /// Applies `change` only if the order's current status allows it, with its log row and
+    /// status-update message in the same transaction.
+    async fn transition(
+        &self,
+        number: &str,
+        change: &StatusChange,
+    ) -> Result<TransitionOutcome, StoreError>;
+
+    async fn workers(&self) -> Result<Vec<WorkerRecord>, StoreError>;
+
+    /// Messages committed but not yet published, oldest first (the outbox backlog).
+    async fn unsent_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
+}
+
+/// Who and when, for every write.
+#[derive(Debug, Clone)]
+pub struct WriteMeta {
+    pub now: DateTime<Utc>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedOrder {
+    pub number: String,
+    pub total: Money,
+    pub priority: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRecord {
+    pub name: String,
+    pub quantity: u32,
+    pub price: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    pub number: String,
+    pub customer_name: String,
+    pub order_type: OrderType,
+    pub table_number: Option<u8>,
+    pub delivery_address: Option<String>,
+    pub items: Vec<ItemRecord>,
+    pub total: Money,
+    pub priority: u8,
+    pub status: OrderStatus,
+    pub processed_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub status: OrderStatus,
+    pub changed_by: Option<String>,
+    pub changed_at: DateTime<Utc>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderQuery {
+    /// Empty means every status.
+    pub statuses: Vec<OrderStatus>,
+    pub order_type: Option<OrderType>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPage {
+    pub orders: Vec<OrderRecord>,
+    pub total: u64,
+}
+
+/// A requested status change and who asks for it.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub transition: Transition,
+    pub changed_by: String,
+    pub notes: Option<String>,
+    pub estimated_completion: Option<DateTime<Utc>>,
+    pub meta: WriteMeta,
+}
+
+impl StatusChange {
+    /// The worker that starts cooking becomes `processed_by`.
+    fn processed_by(&self) -> Option<&str> {
+        (self.transition == Transition::StartCooking).then_some(self.changed_by.as_str())
+    }
+
+    /// Ready is when cooking ended (CONTRACT §5 "sets completed_at").
+    fn completed_at(&self) -> Option<DateTime<Utc>> {
+        (self.transition == Transition::FinishCooking).then_some(self.meta.now)
+    }
+
+    /// A finished cook counts for the worker that cooked it.
+    fn counts_for_worker(&self) -> bool {
+        self.transition == Transition::FinishCooking
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransitionOutcome {
+    Applied {
+        from: OrderStatus,
+        to: OrderStatus,
+    },
+    NotFound,
+    /// The order is in a status the transition does not start from; nothing was written.
+    Refused {
+        current: OrderStatus,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerRecord {
+    pub name: String,
+    /// Comma-separated order types, or `general` for all.
+    pub order_types: String,
+    /// As stored; see [`WorkerRecord::effective_status`].
+    pub status: String,
+    pub last_seen: DateTime<Utc>,
+    pub orders_processed: i64,
+    pub heartbeat_interval: Duration,
+}
+
+impl WorkerRecord {
+    /// `offline` once the heartbeat is older than twice the worker's own interval.
+    pub fn effective_status(&self, now: DateTime<Utc>) -> &str {
+        let limit = chrono::Duration::from_std(self.heartbeat_interval * 2)
+            .unwrap_or(chrono::Duration::MAX);
+        if now.signed_duration_since(self.last_seen) > limit {
+            "offline"
+        } else {
+            &self.status
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Worth retrying: the database could not be reached or asked us to try again.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_transient(&e) {
+            StoreError::Unavailable(e)
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
+
+/// Errors after which the same transaction can be tried again without writing twice: the
+/// connection was never had, or the server rolled the transaction back (serialization failure,
+/// deadlock, shutdown, connection failure, SQLite busy/locked).
+fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            let code = code.as_ref();
+            code.starts_with("08")
+                || matches!(
+                    code,
+                    "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300"
+                )
+                || matches!(code, "5" | "6" | "261" | "517")
+        }
+        _ => false,
+    }
+}
+
+/// Where the orders live, decided once at start from configuration.
+#[derive(Debug, Clone)]
+pub enum DatabaseTarget {
+    Postgres {
+        options: sqlx::postgres::PgConnectOptions,
+        /// `host:port/database`, for messages (never the password).
+        display: String,
+        max_connections: u32,
+    },
+    /// A SQLite file, created on first use.
+    Sqlite { path: PathBuf },
+}
+
+impl DatabaseTarget {
+    pub fn describe(&self) -> String {
+        match self {
+            DatabaseTarget::Postgres { display, .. } => format!("PostgreSQL at {display}"),
+            DatabaseTarget::Sqlite { path } => format!("SQLite file {}", path.display()),
+        }
+    }
+}
+
+/// Connects, applies pending migrations, and hands back the adapter.
+pub async fn open(target: &DatabaseTarget) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match target {
+        DatabaseTarget::Postgres {
+            options,
+            max_connections,
+            ..
+        } => Arc::new(PgStore::connect(options.clone(), *max_connections).await?),
+        DatabaseTarget::Sqlite { path } => Arc::new(SqliteStore::open(path).await?),
+    })
+}
+
+/// Reads a status column; an unknown value means someone else wrote the row.
+fn parse_status(s: &str) -> Result<OrderStatus, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown order status {s:?}")))
+}
+
+fn parse_type(s: &str) -> Result<OrderType, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown order type {s:?}")))
+}
+
+fn to_u8(n: Option<i32>, what: &str) -> Result<Option<u8>, StoreError> {
+    n.map(|n| u8::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what} {n} out of range"))))
+        .transpose()
+}

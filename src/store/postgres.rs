@@ -1,0 +1,444 @@
+//! The PostgreSQL adapter: the real deployment, many processes on many hosts.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{QueryBuilder, Row};
+
+use crate::domain::{Money, NewOrder, ORDER_SERVICE, order_number_prefix};
+
+use super::migrations::{POSTGRES, migrator};
+use super::{
+    HistoryEntry, ItemRecord, OrderPage, OrderQuery, OrderRecord, PlacedOrder, StatusChange, Store,
+    StoreError, TransitionOutcome, WorkerRecord, WriteMeta, outbox, parse_status, parse_type,
+    to_u8,
+};
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+/// Counter, order, items, first log row and outbox rows in one statement, so one round trip
+/// holds the per-day counter's row lock (see issue #2: the counter is the throughput ceiling).
+/// The padded sequence mirrors `domain::order_number`; the contract test checks they agree.
+const PLACE_ORDER: &str = r#"
+WITH counter AS (
+    INSERT INTO order_counters AS c (day, last_value) VALUES ($1, 1)
+    ON CONFLICT (day) DO UPDATE SET last_value = c.last_value + 1
+    RETURNING last_value
+), new_order AS (
+    INSERT INTO orders (created_at, updated_at, number, customer_name, type, table_number,
+                        delivery_address, total_amount, priority)
+    SELECT $2, $2,
+           $3 || CASE WHEN last_value < 1000 THEN lpad(last_value::text, 3, '0')
+                      ELSE last_value::text END,
+           $4, $5, $6, $7, $8, $9
+    FROM counter
+    RETURNING id, number
+), items AS (
+    INSERT INTO order_items (created_at, order_id, name, quantity, price)
+    SELECT $2, o.id, i.name, i.quantity, i.price
+    FROM new_order o,
+         unnest($10::text[], $11::int4[], $12::numeric[]) WITH ORDINALITY AS i(name, quantity, price, n)
+    ORDER BY i.n
+), first_log AS (
+    INSERT INTO order_status_log (created_at, order_id, status, changed_by, changed_at)
+    SELECT $2, id, 'received', $13, $2 FROM new_order
+), messages AS (
+    INSERT INTO outbox (created_at, message_id, exchange, routing_key, priority, payload,
+                        request_id, order_id)
+    SELECT $2, m.message_id, m.exchange, m.routing_key, m.priority,
+           m.payload::jsonb || jsonb_build_object('order_number', o.number), $14, o.id
+    FROM new_order o,
+         unnest($15::text[], $16::text[], $17::text[], $18::int2[], $19::text[])
+             WITH ORDINALITY AS m(message_id, exchange, routing_key, priority, payload, n)
+    ORDER BY m.n
+)
+SELECT number FROM new_order
+"#;
+
+const ORDER_COLUMNS: &str = "id, number, customer_name, type, table_number, delivery_address, \
+     total_amount, priority, status, processed_by, created_at, updated_at, completed_at";
+
+impl PgStore {
+    /// Connects with a small pool (the counter row serialises creations anyway; more
+    /// connections only queue on it) and applies pending migrations.
+    pub async fn connect(
+        options: PgConnectOptions,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        migrator(POSTGRES).await?.run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn items_for(&self, ids: &[i32]) -> Result<HashMap<i32, Vec<ItemRecord>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT order_id, name, quantity, price FROM order_items \
+             WHERE order_id = ANY($1) ORDER BY id",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_order: HashMap<i32, Vec<ItemRecord>> = HashMap::new();
+        for row in rows {
+            by_order
+                .entry(row.try_get("order_id")?)
+                .or_default()
+                .push(ItemRecord {
+                    name: row.try_get("name")?,
+                    quantity: u32::try_from(row.try_get::<i32, _>("quantity")?)
+                        .map_err(|_| StoreError::Corrupt("negative quantity".into()))?,
+                    price: Money::from_decimal(row.try_get::<Decimal, _>("price")?),
+                });
+        }
+        Ok(by_order)
+    }
+
+    async fn records(&self, rows: Vec<PgRow>) -> Result<Vec<OrderRecord>, StoreError> {
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get::<i32, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut items = self.items_for(&ids).await?;
+        rows.iter()
+            .map(|row| {
+                let id: i32 = row.try_get("id")?;
+                order_record(row, items.remove(&id).unwrap_or_default())
+            })
+            .collect()
+    }
+}
+
+fn order_record(row: &PgRow, items: Vec<ItemRecord>) -> Result<OrderRecord, StoreError> {
+    Ok(OrderRecord {
+        number: row.try_get("number")?,
+        customer_name: row.try_get("customer_name")?,
+        order_type: parse_type(row.try_get("type")?)?,
+        table_number: to_u8(row.try_get("table_number")?, "table number")?,
+        delivery_address: row.try_get("delivery_address")?,
+        items,
+        total: Money::from_decimal(row.try_get("total_amount")?),
+        priority: to_u8(Some(row.try_get("priority")?), "priority")?.unwrap_or(1),
+        status: parse_status(row.try_get("status")?)?,
+        processed_by: row.try_get("processed_by")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        completed_at: row.try_get("completed_at")?,
+    })
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn place_order(
+        &self,
+        order: &NewOrder,
+        meta: &WriteMeta,
+    ) -> Result<PlacedOrder, StoreError> {
+        // The number is only known inside the statement; the messages get it merged in there.
+        let messages = outbox::for_new_order(order, "", meta)?;
+        let payloads = messages
+            .iter()
+            .map(|m| {
+                let mut payload = m.payload.clone();
+                if let Some(obj) = payload.as_object_mut() {
+                    obj.remove("order_number");
+                }
+                payload.to_string()
+            })
+            .collect::<Vec<_>>();
+        let number: String = sqlx::query_scalar(PLACE_ORDER)
+            .bind(meta.now.date_naive())
+            .bind(meta.now)
+            .bind(order_number_prefix(meta.now.date_naive()))
+            .bind(&order.customer_name)
+            .bind(order.order_type().as_str())
+            .bind(order.destination.table_number().map(i32::from))
+            .bind(order.destination.delivery_address())
+            .bind(order.total().as_decimal())
+            .bind(i32::from(order.priority()))
+            .bind(
+                order
+                    .items
+                    .iter()
+                    .map(|i| i.name.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                order
+                    .items
+                    .iter()
+                    .map(|i| i.quantity as i32)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                order
+                    .items
+                    .iter()
+                    .map(|i| i.price.as_decimal())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(ORDER_SERVICE)
+            .bind(meta.request_id.as_deref())
+            .bind(
+                messages
+                    .iter()
+                    .map(|m| m.message_id.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                messages
+                    .iter()
+                    .map(|m| m.exchange.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                messages
+                    .iter()
+                    .map(|m| m.routing_key.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                messages
+                    .iter()
+                    .map(|m| i16::from(m.priority))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(payloads)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(PlacedOrder {
+            number,
+            total: order.total(),
+            priority: order.priority(),
+        })
+    }
+
+    async fn order(&self, number: &str) -> Result<Option<OrderRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE number = $1"
+        ))
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(self.records(rows).await?.pop())
+    }
+
+    async fn history(&self, number: &str) -> Result<Option<Vec<HistoryEntry>>, StoreError> {
+        let Some(id) = sqlx::query_scalar::<_, i32>("SELECT id FROM orders WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(
+            "SELECT status, changed_by, changed_at, notes FROM order_status_log \
+             WHERE order_id = $1 ORDER BY changed_at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(HistoryEntry {
+                    status: parse_status(row.try_get("status")?)?,
+                    changed_by: row.try_get("changed_by")?,
+                    changed_at: row.try_get("changed_at")?,
+                    notes: row.try_get("notes")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()
+            .map(Some)
+    }
+
+    async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
+        let filter = |qb: &mut QueryBuilder<'_, sqlx::Postgres>| {
+            qb.push(" WHERE TRUE");
+            if !query.statuses.is_empty() {
+                let statuses: Vec<String> = query
+                    .statuses
+                    .iter()
+                    .map(|s| s.as_str().to_string())
+                    .collect();
+                qb.push(" AND status = ANY(").push_bind(statuses).push(")");
+            }
+            if let Some(t) = query.order_type {
+                qb.push(" AND type = ").push_bind(t.as_str());
+            }
+        };
+        let mut count = QueryBuilder::new("SELECT count(*) FROM orders");
+        filter(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        let mut page = QueryBuilder::new(format!("SELECT {ORDER_COLUMNS} FROM orders"));
+        filter(&mut page);
+        page.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(query.limit))
+            .push(" OFFSET ")
+            .push_bind(i64::try_from(query.offset).unwrap_or(i64::MAX));
+        let rows = page.build().fetch_all(&self.pool).await?;
+        Ok(OrderPage {
+            orders: self.records(rows).await?,
+            total: u64::try_from(total).unwrap_or_default(),
+        })
+    }
+
+    async fn transition(
+        &self,
+        number: &str,
+        change: &StatusChange,
+    ) -> Result<TransitionOutcome, StoreError> {
+        let from: Vec<String> = change
+            .transition
+            .from()
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect();
+        let mut tx = self.pool.begin().await?;
+        // The FOR UPDATE sub-select serialises concurrent changes of one order; the status test
+        // makes the update a compare-and-set, so a repeated request changes nothing.
+        let applied = sqlx::query(
+            "UPDATE orders o SET status = $2, updated_at = $3, \
+                 processed_by = COALESCE($4, o.processed_by), \
+                 completed_at = COALESCE($5, o.completed_at) \
+             FROM (SELECT id, status FROM orders WHERE number = $1 FOR UPDATE) prev \
+             WHERE o.id = prev.id AND prev.status = ANY($6) \
+             RETURNING o.id, prev.status AS old_status",
+        )
+        .bind(number)
+        .bind(change.transition.to().as_str())
+        .bind(change.meta.now)
+        .bind(change.processed_by())
+        .bind(change.completed_at())
+        .bind(&from)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = applied else {
+            tx.rollback().await?;
+            let current: Option<String> =
+                sqlx::query_scalar("SELECT status FROM orders WHERE number = $1")
+                    .bind(number)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            return Ok(match current {
+                None => TransitionOutcome::NotFound,
+                Some(s) => TransitionOutcome::Refused {
+                    current: parse_status(&s)?,
+                },
+            });
+        };
+        let id: i32 = row.try_get("id")?;
+        let old = parse_status(row.try_get("old_status")?)?;
+        let message = outbox::for_transition(number, old, change)?;
+        sqlx::query(
+            "INSERT INTO order_status_log (created_at, order_id, status, changed_by, changed_at, notes) \
+             VALUES ($1, $2, $3, $4, $1, $5)",
+        )
+        .bind(change.meta.now)
+        .bind(id)
+        .bind(change.transition.to().as_str())
+        .bind(&change.changed_by)
+        .bind(change.notes.as_deref())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO outbox (created_at, message_id, exchange, routing_key, priority, payload, \
+                                 request_id, order_id) \
+             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)",
+        )
+        .bind(change.meta.now)
+        .bind(&message.message_id)
+        .bind(&message.exchange)
+        .bind(&message.routing_key)
+        .bind(i16::from(message.priority))
+        .bind(message.payload.to_string())
+        .bind(change.meta.request_id.as_deref())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if change.counts_for_worker() {
+            sqlx::query(
+                "UPDATE workers SET orders_processed = orders_processed + 1 WHERE name = $1",
+            )
+            .bind(&change.changed_by)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(TransitionOutcome::Applied {
+            from: old,
+            to: change.transition.to(),
+        })
+    }
+
+    async fn workers(&self) -> Result<Vec<WorkerRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, type, status, last_seen, orders_processed, heartbeat_interval_ms \
+             FROM workers ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(WorkerRecord {
+                    name: row.try_get("name")?,
+                    order_types: row.try_get("type")?,
+                    status: row.try_get("status")?,
+                    last_seen: row.try_get::<DateTime<Utc>, _>("last_seen")?,
+                    orders_processed: i64::from(row.try_get::<i32, _>("orders_processed")?),
+                    heartbeat_interval: Duration::from_millis(
+                        u64::try_from(row.try_get::<i32, _>("heartbeat_interval_ms")?)
+                            .unwrap_or(30_000),
+                    ),
+                })
+            })
+            .collect()
+    }
+
+    async fn unsent_messages(&self, limit: u32) -> Result<Vec<outbox::OutboxMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT message_id, exchange, routing_key, priority, payload::text AS payload FROM outbox \
+             WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(outbox::OutboxMessage {
+                    message_id: row.try_get("message_id")?,
+                    exchange: row.try_get("exchange")?,
+                    routing_key: row.try_get("routing_key")?,
+                    priority: to_u8(
+                        Some(i32::from(row.try_get::<i16, _>("priority")?)),
+                        "priority",
+                    )?
+                    .unwrap_or_default(),
+                    payload: outbox::parse_payload(row.try_get("payload")?)?,
+                })
+            })
+            .collect()
+    }
+}

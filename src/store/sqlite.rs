@@ -1,0 +1,415 @@
+//! The SQLite adapter: the embedded default, one file under the user's data directory.
+//! Every write runs in `BEGIN IMMEDIATE`, so a transaction that reads before it writes waits
+//! for the write lock up front instead of failing with `SQLITE_BUSY` halfway.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row};
+
+use crate::domain::{Money, NewOrder, ORDER_SERVICE, order_number};
+
+use super::migrations::{SQLITE, migrator};
+use super::{
+    HistoryEntry, ItemRecord, OrderPage, OrderQuery, OrderRecord, PlacedOrder, StatusChange, Store,
+    StoreError, TransitionOutcome, WorkerRecord, WriteMeta, outbox, parse_status, parse_type,
+    to_u8,
+};
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+const ORDER_COLUMNS: &str = "id, number, customer_name, type, table_number, delivery_address, \
+     total_amount, priority, status, processed_by, created_at, updated_at, completed_at";
+
+/// Times are stored as fixed-width RFC 3339 UTC text so that text order is time order.
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
+}
+
+fn parse_money(s: &str) -> Result<Money, StoreError> {
+    Decimal::from_str(s)
+        .map(Money::from_decimal)
+        .map_err(|e| StoreError::Corrupt(format!("amount {s:?}: {e}")))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed, with its folder) the database file and migrates it.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(sqlx::Error::Io(e)))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        migrator(SQLITE).await?.run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn items_for(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<ItemRecord>>, StoreError> {
+        let mut by_order: HashMap<i64, Vec<ItemRecord>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(by_order);
+        }
+        let mut qb = QueryBuilder::new(
+            "SELECT order_id, name, quantity, price FROM order_items WHERE order_id IN (",
+        );
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        qb.push(") ORDER BY id");
+        for row in qb.build().fetch_all(&self.pool).await? {
+            by_order
+                .entry(row.try_get("order_id")?)
+                .or_default()
+                .push(ItemRecord {
+                    name: row.try_get("name")?,
+                    quantity: u32::try_from(row.try_get::<i64, _>("quantity")?)
+                        .map_err(|_| StoreError::Corrupt("negative quantity".into()))?,
+                    price: parse_money(row.try_get("price")?)?,
+                });
+        }
+        Ok(by_order)
+    }
+
+    async fn records(&self, rows: Vec<SqliteRow>) -> Result<Vec<OrderRecord>, StoreError> {
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get::<i64, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut items = self.items_for(&ids).await?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get("id")?;
+                order_record(row, items.remove(&id).unwrap_or_default())
+            })
+            .collect()
+    }
+}
+
+fn order_record(row: &SqliteRow, items: Vec<ItemRecord>) -> Result<OrderRecord, StoreError> {
+    Ok(OrderRecord {
+        number: row.try_get("number")?,
+        customer_name: row.try_get("customer_name")?,
+        order_type: parse_type(row.try_get("type")?)?,
+        table_number: to_u8(row.try_get("table_number")?, "table number")?,
+        delivery_address: row.try_get("delivery_address")?,
+        items,
+        total: parse_money(row.try_get("total_amount")?)?,
+        priority: to_u8(Some(row.try_get("priority")?), "priority")?.unwrap_or(1),
+        status: parse_status(row.try_get("status")?)?,
+        processed_by: row.try_get("processed_by")?,
+        created_at: parse_ts(row.try_get("created_at")?)?,
+        updated_at: parse_ts(row.try_get("updated_at")?)?,
+        completed_at: row
+            .try_get::<Option<String>, _>("completed_at")?
+            .as_deref()
+            .map(parse_ts)
+            .transpose()?,
+    })
+}
+
+async fn insert_outbox(
+    tx: &mut sqlx::SqliteConnection,
+    message: &outbox::OutboxMessage,
+    order_id: i64,
+    meta: &WriteMeta,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (created_at, message_id, exchange, routing_key, priority, payload, \
+                             request_id, order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(ts(meta.now))
+    .bind(&message.message_id)
+    .bind(&message.exchange)
+    .bind(&message.routing_key)
+    .bind(i64::from(message.priority))
+    .bind(message.payload.to_string())
+    .bind(meta.request_id.as_deref())
+    .bind(order_id)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn place_order(
+        &self,
+        order: &NewOrder,
+        meta: &WriteMeta,
+    ) -> Result<PlacedOrder, StoreError> {
+        let now = ts(meta.now);
+        let day = meta.now.date_naive();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let sequence: i64 = sqlx::query_scalar(
+            "INSERT INTO order_counters (day, last_value) VALUES (?, 1) \
+             ON CONFLICT (day) DO UPDATE SET last_value = last_value + 1 RETURNING last_value",
+        )
+        .bind(day.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        let sequence = u32::try_from(sequence)
+            .map_err(|_| StoreError::Corrupt(format!("order counter {sequence}")))?;
+        let number = order_number(day, sequence);
+        let order_id: i64 = sqlx::query_scalar(
+            "INSERT INTO orders (created_at, updated_at, number, customer_name, type, table_number, \
+                                 delivery_address, total_amount, priority) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&now)
+        .bind(&now)
+        .bind(&number)
+        .bind(&order.customer_name)
+        .bind(order.order_type().as_str())
+        .bind(order.destination.table_number().map(i64::from))
+        .bind(order.destination.delivery_address())
+        .bind(order.total().to_string())
+        .bind(i64::from(order.priority()))
+        .fetch_one(&mut *tx)
+        .await?;
+        for item in &order.items {
+            sqlx::query(
+                "INSERT INTO order_items (created_at, order_id, name, quantity, price) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&now)
+            .bind(order_id)
+            .bind(&item.name)
+            .bind(i64::from(item.quantity))
+            .bind(item.price.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO order_status_log (created_at, order_id, status, changed_by, changed_at) \
+             VALUES (?, ?, 'received', ?, ?)",
+        )
+        .bind(&now)
+        .bind(order_id)
+        .bind(ORDER_SERVICE)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        for message in outbox::for_new_order(order, &number, meta)? {
+            insert_outbox(&mut tx, &message, order_id, meta).await?;
+        }
+        tx.commit().await?;
+        Ok(PlacedOrder {
+            number,
+            total: order.total(),
+            priority: order.priority(),
+        })
+    }
+
+    async fn order(&self, number: &str) -> Result<Option<OrderRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE number = ?"
+        ))
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(self.records(rows).await?.pop())
+    }
+
+    async fn history(&self, number: &str) -> Result<Option<Vec<HistoryEntry>>, StoreError> {
+        let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM orders WHERE number = ?")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(
+            "SELECT status, changed_by, changed_at, notes FROM order_status_log \
+             WHERE order_id = ? ORDER BY changed_at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(HistoryEntry {
+                    status: parse_status(row.try_get("status")?)?,
+                    changed_by: row.try_get("changed_by")?,
+                    changed_at: parse_ts(row.try_get("changed_at")?)?,
+                    notes: row.try_get("notes")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()
+            .map(Some)
+    }
+
+    async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
+        let filter = |qb: &mut QueryBuilder<'_, sqlx::Sqlite>| {
+            qb.push(" WHERE 1 = 1");
+            if !query.statuses.is_empty() {
+                qb.push(" AND status IN (");
+                let mut list = qb.separated(", ");
+                for s in &query.statuses {
+                    list.push_bind(s.as_str());
+                }
+                qb.push(")");
+            }
+            if let Some(t) = query.order_type {
+                qb.push(" AND type = ").push_bind(t.as_str());
+            }
+        };
+        let mut count = QueryBuilder::new("SELECT count(*) FROM orders");
+        filter(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        let mut page = QueryBuilder::new(format!("SELECT {ORDER_COLUMNS} FROM orders"));
+        filter(&mut page);
+        page.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(query.limit))
+            .push(" OFFSET ")
+            .push_bind(i64::try_from(query.offset).unwrap_or(i64::MAX));
+        let rows = page.build().fetch_all(&self.pool).await?;
+        Ok(OrderPage {
+            orders: self.records(rows).await?,
+            total: u64::try_from(total).unwrap_or_default(),
+        })
+    }
+
+    async fn transition(
+        &self,
+        number: &str,
+        change: &StatusChange,
+    ) -> Result<TransitionOutcome, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some(row) = sqlx::query("SELECT id, status FROM orders WHERE number = ?")
+            .bind(number)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(TransitionOutcome::NotFound);
+        };
+        let id: i64 = row.try_get("id")?;
+        let old = parse_status(row.try_get("status")?)?;
+        if !change.transition.allowed_from(old) {
+            return Ok(TransitionOutcome::Refused { current: old });
+        }
+        let now = ts(change.meta.now);
+        sqlx::query(
+            "UPDATE orders SET status = ?, updated_at = ?, \
+                 processed_by = COALESCE(?, processed_by), completed_at = COALESCE(?, completed_at) \
+             WHERE id = ?",
+        )
+        .bind(change.transition.to().as_str())
+        .bind(&now)
+        .bind(change.processed_by())
+        .bind(change.completed_at().map(ts))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO order_status_log (created_at, order_id, status, changed_by, changed_at, notes) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&now)
+        .bind(id)
+        .bind(change.transition.to().as_str())
+        .bind(&change.changed_by)
+        .bind(&now)
+        .bind(change.notes.as_deref())
+        .execute(&mut *tx)
+        .await?;
+        let message = outbox::for_transition(number, old, change)?;
+        insert_outbox(&mut tx, &message, id, &change.meta).await?;
+        if change.counts_for_worker() {
+            sqlx::query(
+                "UPDATE workers SET orders_processed = orders_processed + 1 WHERE name = ?",
+            )
+            .bind(&change.changed_by)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(TransitionOutcome::Applied {
+            from: old,
+            to: change.transition.to(),
+        })
+    }
+
+    async fn workers(&self) -> Result<Vec<WorkerRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, type, status, last_seen, orders_processed, heartbeat_interval_ms \
+             FROM workers ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(WorkerRecord {
+                    name: row.try_get("name")?,
+                    order_types: row.try_get("type")?,
+                    status: row.try_get("status")?,
+                    last_seen: parse_ts(row.try_get("last_seen")?)?,
+                    orders_processed: row.try_get("orders_processed")?,
+                    heartbeat_interval: Duration::from_millis(
+                        u64::try_from(row.try_get::<i64, _>("heartbeat_interval_ms")?)
+                            .unwrap_or(30_000),
+                    ),
+                })
+            })
+            .collect()
+    }
+
+    async fn unsent_messages(&self, limit: u32) -> Result<Vec<outbox::OutboxMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT message_id, exchange, routing_key, priority, payload FROM outbox \
+             WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(outbox::OutboxMessage {
+                    message_id: row.try_get("message_id")?,
+                    exchange: row.try_get("exchange")?,
+                    routing_key: row.try_get("routing_key")?,
+                    priority: to_u8(Some(row.try_get::<i32, _>("priority")?), "priority")?
+                        .unwrap_or_default(),
+                    payload: outbox::parse_payload(row.try_get("payload")?)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,460 @@
+//! One story, every adapter: each test below runs on SQLite and on PostgreSQL.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use common::{Backend, TestStore};
+use restaurant_tui::domain::{
+    Destination, Money, NewItem, NewOrder, OrderStatus, OrderType, Transition,
+};
+use restaurant_tui::store::{OrderQuery, StatusChange, Store, TransitionOutcome, WriteMeta};
+
+macro_rules! contract {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $test() { super::$test(super::common::sqlite_store().await).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $test() { super::$test(super::common::pg_store().await).await } )*
+        }
+    };
+}
+
+contract!(
+    placing_an_order_writes_order_items_first_log_row_and_messages,
+    order_numbers_are_consecutive_per_day_and_restart_at_utc_midnight,
+    concurrent_placements_get_distinct_consecutive_numbers,
+    totals_are_exact_and_priority_is_stored,
+    unknown_orders_are_none,
+    transitions_are_compare_and_set_and_logged,
+    every_applied_transition_writes_one_status_update,
+    list_orders_filters_and_pages_newest_first,
+    no_workers_is_an_empty_list,
+);
+
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, s).unwrap()
+}
+
+fn meta(now: DateTime<Utc>) -> WriteMeta {
+    WriteMeta {
+        now,
+        request_id: Some("req-1".into()),
+    }
+}
+
+fn item(name: &str, quantity: u32, cents: i64) -> NewItem {
+    NewItem {
+        name: name.into(),
+        quantity,
+        price: Money::from_cents(cents),
+    }
+}
+
+fn order(destination: Destination, items: Vec<NewItem>) -> NewOrder {
+    NewOrder {
+        customer_name: "Ann Lee".into(),
+        destination,
+        items,
+    }
+}
+
+fn pizza() -> NewOrder {
+    order(
+        Destination::DineIn { table_number: 7 },
+        vec![item("Margherita", 2, 1250)],
+    )
+}
+
+fn change(transition: Transition, by: &str, now: DateTime<Utc>) -> StatusChange {
+    StatusChange {
+        transition,
+        changed_by: by.into(),
+        notes: None,
+        estimated_completion: None,
+        meta: meta(now),
+    }
+}
+
+async fn placing_an_order_writes_order_items_first_log_row_and_messages(store: TestStore) {
+    let now = at(2024, 12, 16, 10, 0, 0);
+    let delivery = order(
+        Destination::Delivery {
+            address: "12 Baker Street, London".into(),
+        },
+        vec![item("Pizza", 1, 1000), item("Cola", 2, 250)],
+    );
+    let placed = store.place_order(&delivery, &meta(now)).await.unwrap();
+    assert_eq!(placed.number, "ORD_20241216_001");
+
+    let record = store.order(&placed.number).await.unwrap().unwrap();
+    assert_eq!(record.order_type, OrderType::Delivery);
+    assert_eq!(
+        record.delivery_address.as_deref(),
+        Some("12 Baker Street, London")
+    );
+    assert_eq!(record.table_number, None);
+    assert_eq!(record.status, OrderStatus::Received);
+    assert_eq!(record.items.len(), 2);
+    assert_eq!(record.items[1].name, "Cola");
+    assert_eq!(record.items[1].price, Money::from_cents(250));
+    assert_eq!(record.created_at, now);
+
+    let history = store.history(&placed.number).await.unwrap().unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].status, OrderStatus::Received);
+    assert_eq!(history[0].changed_by.as_deref(), Some("order-service"));
+
+    let messages = store.unsent_messages(10).await.unwrap();
+    assert_eq!(
+        messages.len(),
+        2,
+        "the kitchen message and the first status update"
+    );
+    let kitchen = &messages[0];
+    assert_eq!(kitchen.exchange, "orders_topic");
+    assert_eq!(kitchen.routing_key, "kitchen.delivery.1");
+    assert_eq!(kitchen.payload["order_number"], "ORD_20241216_001");
+    assert_eq!(
+        kitchen.payload["delivery_address"],
+        "12 Baker Street, London"
+    );
+    assert_eq!(kitchen.payload["items"][1]["quantity"], 2);
+    assert_eq!(kitchen.payload["total_amount"].to_string(), "15.0");
+    let update = &messages[1];
+    assert_eq!(update.exchange, "notifications_fanout");
+    assert_eq!(update.payload["order_number"], "ORD_20241216_001");
+    assert!(update.payload["old_status"].is_null());
+    assert_eq!(update.payload["new_status"], "received");
+    assert_ne!(kitchen.message_id, update.message_id);
+}
+
+async fn order_numbers_are_consecutive_per_day_and_restart_at_utc_midnight(store: TestStore) {
+    let late = at(2024, 12, 16, 23, 59, 59);
+    let early = at(2024, 12, 17, 0, 0, 1);
+    let n1 = store
+        .place_order(&pizza(), &meta(late))
+        .await
+        .unwrap()
+        .number;
+    let n2 = store
+        .place_order(&pizza(), &meta(late))
+        .await
+        .unwrap()
+        .number;
+    let n3 = store
+        .place_order(&pizza(), &meta(early))
+        .await
+        .unwrap()
+        .number;
+    assert_eq!(
+        [n1, n2, n3],
+        ["ORD_20241216_001", "ORD_20241216_002", "ORD_20241217_001"]
+    );
+}
+
+async fn concurrent_placements_get_distinct_consecutive_numbers(store: TestStore) {
+    let store: Arc<dyn Store> = store.store.clone();
+    let now = at(2024, 12, 16, 12, 0, 0);
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.place_order(&pizza(), &meta(now)).await })
+        })
+        .collect();
+    let mut numbers = HashSet::new();
+    for t in tasks {
+        numbers.insert(t.await.unwrap().unwrap().number);
+    }
+    let expected: HashSet<String> = (1..=64).map(|i| format!("ORD_20241216_{i:03}")).collect();
+    assert_eq!(numbers, expected);
+}
+
+async fn totals_are_exact_and_priority_is_stored(store: TestStore) {
+    let now = at(2024, 12, 16, 12, 0, 0);
+    let dimes = order(
+        Destination::Takeout,
+        vec![
+            item("a", 1, 10),
+            item("b", 1, 10),
+            item("c", 1, 10),
+            item("d", 1, 20),
+        ],
+    );
+    let placed = store.place_order(&dimes, &meta(now)).await.unwrap();
+    let record = store.order(&placed.number).await.unwrap().unwrap();
+    assert_eq!(record.total.to_string(), "0.50");
+    assert_eq!(record.priority, 1);
+
+    for (cents, priority) in [(5000, 5), (10000, 5), (10001, 10)] {
+        let o = order(Destination::Takeout, vec![item("x", 1, cents)]);
+        let placed = store.place_order(&o, &meta(now)).await.unwrap();
+        let record = store.order(&placed.number).await.unwrap().unwrap();
+        assert_eq!(
+            (record.total, record.priority),
+            (Money::from_cents(cents), priority)
+        );
+    }
+}
+
+async fn unknown_orders_are_none(store: TestStore) {
+    assert_eq!(store.order("ORD_20240101_001").await.unwrap(), None);
+    assert_eq!(store.history("ORD_20240101_001").await.unwrap(), None);
+    let c = change(Transition::Cancel, "operator", at(2024, 1, 1, 0, 0, 0));
+    assert_eq!(
+        store.transition("ORD_20240101_001", &c).await.unwrap(),
+        TransitionOutcome::NotFound
+    );
+}
+
+async fn transitions_are_compare_and_set_and_logged(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    let n = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+
+    let refused = store
+        .transition(&n, &change(Transition::Complete, "operator", t0))
+        .await
+        .unwrap();
+    assert_eq!(
+        refused,
+        TransitionOutcome::Refused {
+            current: OrderStatus::Received
+        }
+    );
+
+    let t1 = at(2024, 12, 16, 12, 0, 1);
+    let cooking = store
+        .transition(&n, &change(Transition::StartCooking, "chef_mario", t1))
+        .await
+        .unwrap();
+    assert_eq!(
+        cooking,
+        TransitionOutcome::Applied {
+            from: OrderStatus::Received,
+            to: OrderStatus::Cooking
+        }
+    );
+    let again = store
+        .transition(&n, &change(Transition::StartCooking, "chef_luigi", t1))
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        TransitionOutcome::Refused {
+            current: OrderStatus::Cooking
+        }
+    );
+
+    let t2 = at(2024, 12, 16, 12, 0, 9);
+    store
+        .transition(&n, &change(Transition::FinishCooking, "chef_mario", t2))
+        .await
+        .unwrap();
+    let record = store.order(&n).await.unwrap().unwrap();
+    assert_eq!(record.status, OrderStatus::Ready);
+    assert_eq!(
+        record.processed_by.as_deref(),
+        Some("chef_mario"),
+        "the cook who started it"
+    );
+    assert_eq!(record.completed_at, Some(t2));
+    assert_eq!(record.updated_at, t2);
+
+    let t3 = at(2024, 12, 16, 12, 1, 0);
+    store
+        .transition(&n, &change(Transition::Complete, "operator", t3))
+        .await
+        .unwrap();
+    let cancel = store
+        .transition(&n, &change(Transition::Cancel, "operator", t3))
+        .await
+        .unwrap();
+    assert_eq!(
+        cancel,
+        TransitionOutcome::Refused {
+            current: OrderStatus::Completed
+        }
+    );
+
+    let history = store.history(&n).await.unwrap().unwrap();
+    let statuses: Vec<_> = history
+        .iter()
+        .map(|h| (h.status, h.changed_by.clone().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (OrderStatus::Received, "order-service".into()),
+            (OrderStatus::Cooking, "chef_mario".into()),
+            (OrderStatus::Ready, "chef_mario".into()),
+            (OrderStatus::Completed, "operator".into()),
+        ]
+    );
+
+    // An operator may cancel while cooking.
+    let m = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    store
+        .transition(&m, &change(Transition::StartCooking, "chef_mario", t1))
+        .await
+        .unwrap();
+    let c = store
+        .transition(&m, &change(Transition::Cancel, "operator", t2))
+        .await
+        .unwrap();
+    assert_eq!(
+        c,
+        TransitionOutcome::Applied {
+            from: OrderStatus::Cooking,
+            to: OrderStatus::Cancelled
+        }
+    );
+}
+
+async fn every_applied_transition_writes_one_status_update(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    let n = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    let eta = at(2024, 12, 16, 12, 0, 8);
+    let mut start = change(Transition::StartCooking, "chef_mario", t0);
+    start.estimated_completion = Some(eta);
+    store.transition(&n, &start).await.unwrap();
+    store.transition(&n, &start).await.unwrap(); // refused: writes nothing
+    let messages = store.unsent_messages(100).await.unwrap();
+    assert_eq!(messages.len(), 3);
+    let update = &messages[2].payload;
+    assert_eq!(update["order_number"], n.as_str());
+    assert_eq!(update["old_status"], "received");
+    assert_eq!(update["new_status"], "cooking");
+    assert_eq!(update["changed_by"], "chef_mario");
+    assert_eq!(update["timestamp"], "2024-12-16T12:00:00Z");
+    assert_eq!(update["estimated_completion"], "2024-12-16T12:00:08Z");
+}
+
+async fn list_orders_filters_and_pages_newest_first(store: TestStore) {
+    let now = at(2024, 12, 16, 12, 0, 0);
+    let mut numbers = Vec::new();
+    for i in 0..5 {
+        let o = if i % 2 == 0 {
+            pizza()
+        } else {
+            order(Destination::Takeout, vec![item("x", 1, 100)])
+        };
+        numbers.push(store.place_order(&o, &meta(now)).await.unwrap().number);
+    }
+    store
+        .transition(&numbers[0], &change(Transition::Cancel, "operator", now))
+        .await
+        .unwrap();
+
+    let all = OrderQuery {
+        statuses: vec![],
+        order_type: None,
+        limit: 2,
+        offset: 0,
+    };
+    let page = store.list_orders(&all).await.unwrap();
+    assert_eq!(page.total, 5);
+    let got: Vec<_> = page.orders.iter().map(|o| o.number.clone()).collect();
+    assert_eq!(got, [numbers[4].clone(), numbers[3].clone()]);
+    assert_eq!(page.orders[0].items.len(), 1, "items come with each order");
+
+    let last = store
+        .list_orders(&OrderQuery {
+            offset: 4,
+            ..all.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(last.orders.len(), 1);
+    let past = store
+        .list_orders(&OrderQuery {
+            offset: 10,
+            ..all.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!((past.orders.len(), past.total), (0, 5));
+
+    let dine_in = OrderQuery {
+        order_type: Some(OrderType::DineIn),
+        limit: 100,
+        ..all.clone()
+    };
+    assert_eq!(store.list_orders(&dine_in).await.unwrap().total, 3);
+    let active = OrderQuery {
+        statuses: vec![OrderStatus::Received, OrderStatus::Cooking],
+        order_type: Some(OrderType::DineIn),
+        limit: 100,
+        offset: 0,
+    };
+    assert_eq!(store.list_orders(&active).await.unwrap().total, 2);
+}
+
+async fn no_workers_is_an_empty_list(store: TestStore) {
+    assert!(store.workers().await.unwrap().is_empty());
+    store.ping().await.unwrap();
+    assert!(matches!(
+        (&store.backend, store.backend()),
+        (Backend::Sqlite(_), "sqlite") | (Backend::Postgres(_), "postgres")
+    ));
+}
+
+/// The SQL that pads sequence numbers must agree with `domain::order_number` past 999.
+#[tokio::test]
+async fn postgres_numbers_grow_past_999_like_the_domain_says() {
+    let db = common::TestDatabase::create().await;
+    let store = restaurant_tui::store::open(&db.target()).await.unwrap();
+    let mut conn = db.connect().await;
+    sqlx::query("INSERT INTO order_counters (day, last_value) VALUES ('2024-12-16', 998)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let now = at(2024, 12, 16, 12, 0, 0);
+    let a = store
+        .place_order(&pizza(), &meta(now))
+        .await
+        .unwrap()
+        .number;
+    let b = store
+        .place_order(&pizza(), &meta(now))
+        .await
+        .unwrap()
+        .number;
+    assert_eq!([a, b], ["ORD_20241216_999", "ORD_20241216_1000"]);
+}
+
+/// A failing step leaves nothing behind: the order's number is taken by a row written outside
+/// the store, so the order insert fails after the counter moved; the counter rolls back too.
+#[tokio::test]
+async fn postgres_a_failed_placement_writes_nothing() {
+    let db = common::TestDatabase::create().await;
+    let store = restaurant_tui::store::open(&db.target()).await.unwrap();
+    let mut conn = db.connect().await;
+    sqlx::query(
+        "INSERT INTO orders (number, customer_name, type, total_amount) \
+         VALUES ('ORD_20241216_001', 'x', 'takeout', 1)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let now = at(2024, 12, 16, 12, 0, 0);
+    assert!(store.place_order(&pizza(), &meta(now)).await.is_err());
+    let counts: (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_items), \
+                (SELECT count(*) FROM order_status_log), (SELECT count(*) FROM outbox)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(counts, (1, 0, 0, 0));
+    let counter: Option<i32> = sqlx::query_scalar("SELECT last_value FROM order_counters")
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        counter, None,
+        "the counter increment rolled back with the order"
+    );
+}
