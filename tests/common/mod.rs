@@ -133,3 +133,139 @@ pub async fn pg_store() -> TestStore {
         _dir: None,
     }
 }
+
+/// The API on a real socket (`127.0.0.1:0`) over a test store, with helpers that read like it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: TestStore,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+pub fn options() -> restaurant_tui::api::ApiOptions {
+    restaurant_tui::api::ApiOptions {
+        // Suites send hundreds of requests a second from one address; the limit has its own test.
+        rate_limit_per_second: 0,
+        ..Default::default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(store: TestStore) -> TestApp {
+        TestApp::spawn_with(store, options(), None).await
+    }
+
+    /// `wrap` may put something between the service and the store (a gate, a fault).
+    pub async fn spawn_with(
+        store: TestStore,
+        options: restaurant_tui::api::ApiOptions,
+        wrap: Option<Arc<dyn Store>>,
+    ) -> TestApp {
+        use restaurant_tui::domain::SystemClock;
+        use restaurant_tui::service::Orders;
+        let inner = wrap.unwrap_or_else(|| store.store.clone());
+        let orders = Orders::new(inner, Arc::new(SystemClock), Default::default());
+        let router = restaurant_tui::api::router(orders, &options);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(restaurant_tui::api::serve(listener, router, async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            store,
+            _shutdown: tx,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_order(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.post_raw("/orders", body.to_string(), Some("application/json"))
+            .await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        content_type: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Places a valid order and returns its number.
+    pub async fn place(&self, body: &serde_json::Value) -> String {
+        let r = self.post_order(body).await;
+        assert_eq!(r.status(), 201, "placing {body}");
+        let v: serde_json::Value = r.json().await.expect("json");
+        v["order_number"]
+            .as_str()
+            .expect("order_number")
+            .to_string()
+    }
+
+    pub async fn order_status(&self, number: &str) -> reqwest::Response {
+        self.get(&format!("/orders/{number}/status")).await
+    }
+
+    pub async fn order_history(&self, number: &str) -> reqwest::Response {
+        self.get(&format!("/orders/{number}/history")).await
+    }
+
+    /// A column of the `orders` row, read straight from the database.
+    pub async fn orders_column(&self, number: &str, column: &str) -> String {
+        let sql = format!("SELECT CAST({column} AS TEXT) FROM orders WHERE number = '{number}'");
+        match &self.store.backend {
+            Backend::Postgres(url) => {
+                let mut conn = PgConnectOptions::from_str(url)
+                    .expect("url")
+                    .connect()
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(&sql)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("row")
+            }
+            Backend::Sqlite(path) => {
+                let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(path)
+                    .connect()
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(&sql)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("row")
+            }
+        }
+    }
+}
+
+pub fn pizza_order() -> serde_json::Value {
+    serde_json::json!({
+        "customer_name": "Ann Lee",
+        "order_type": "dine_in",
+        "table_number": 7,
+        "items": [{"name": "Margherita", "quantity": 2, "price": 12.50}]
+    })
+}

@@ -1,0 +1,253 @@
+//! The HTTP API of CONTRACT §6: one router, built from the service and limits, served on a
+//! listener the caller bound (tests bind `127.0.0.1:0`).
+//!
+//! Layers, outermost first: request id (sanitised, generated, echoed) → trace span and access
+//! line → JSON error bodies → body limit → bearer token → per-client rate limit → routes
+//! (order creation behind a bounded queue and a concurrency limit that shed load with 503).
+
+mod draft;
+mod error;
+mod health;
+mod orders;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderName, Method, Response, header};
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{BoxError, Router};
+use governor::middleware::NoOpMiddleware;
+use tower::ServiceBuilder;
+use tower_governor::GovernorLayer;
+use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
+use tower_governor::key_extractor::KeyExtractor;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::service::Orders;
+
+pub use error::ApiError;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub orders: Orders,
+}
+
+/// Which routes a process serves, and its limits.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// The old tracking service serves only the read routes.
+    pub read_only: bool,
+    pub max_concurrent: usize,
+    pub body_limit_bytes: usize,
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    pub token: Option<String>,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        let s = crate::config::ServerConfig::default();
+        ApiOptions::from_server(&s, false)
+    }
+}
+
+impl ApiOptions {
+    pub fn from_server(s: &crate::config::ServerConfig, read_only: bool) -> Self {
+        ApiOptions {
+            read_only,
+            max_concurrent: s.max_concurrent,
+            body_limit_bytes: s.body_limit_bytes,
+            rate_limit_per_second: s.rate_limit_per_second,
+            rate_limit_burst: s.rate_limit_burst,
+            token: s.token.clone().filter(|t| !t.is_empty()),
+        }
+    }
+}
+
+pub fn router(orders: Orders, options: &ApiOptions) -> Router {
+    let state = AppState { orders };
+    // `max_concurrent` creations run at once and as many more may wait their turn; beyond that
+    // the API answers 503 at once instead of queueing without bound (CONTRACT §6).
+    let create = post(orders::create).layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|_: BoxError| async {
+                ApiError::Overloaded
+            }))
+            .load_shed()
+            .buffer(options.max_concurrent)
+            .concurrency_limit(options.max_concurrent),
+    );
+    let mut api = Router::new()
+        .route("/orders", get(orders::list))
+        .route("/orders/{number}/status", get(orders::status))
+        .route("/orders/{number}/history", get(orders::history))
+        .route("/workers/status", get(health::workers));
+    if !options.read_only {
+        api = api
+            .route("/orders", create)
+            .route("/orders/{number}/cancel", post(orders::cancel))
+            .route("/orders/{number}/complete", post(orders::complete));
+    }
+    if let Some(config) = rate_limit_config(options) {
+        api = api.layer(GovernorLayer::new(config).error_handler(too_many_requests));
+    }
+    let token = options.token.clone().map(Arc::<str>::from);
+    Router::new()
+        .merge(api)
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .with_state(state)
+        .layer(middleware::from_fn_with_state(token, require_token))
+        .layer(DefaultBodyLimit::max(options.body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(options.body_limit_bytes))
+        .layer(middleware::map_response(error::json_errors))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<Body>| {
+                    let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(|res: &Response<Body>, latency: Duration, _span: &tracing::Span| {
+                    tracing::info!(
+                        action = "http_request",
+                        status = res.status().as_u16(),
+                        duration_ms = latency.as_millis() as u64,
+                        "request handled"
+                    );
+                })
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::map_request(drop_invalid_request_id))
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// The request id a handler should carry onto what it writes.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// A client's `X-Request-Id` is kept only if it is 1–128 visible ASCII characters; otherwise one
+/// is generated (CONTRACT §6), so log lines never carry control characters or megabytes.
+async fn drop_invalid_request_id(mut req: Request) -> Request {
+    let valid = req.headers().get(&REQUEST_ID).map(|v| {
+        (1..=128).contains(&v.len()) && v.as_bytes().iter().all(|b| (0x21..=0x7e).contains(b))
+    });
+    if valid == Some(false) {
+        req.headers_mut().remove(&REQUEST_ID);
+    }
+    req
+}
+
+/// With a token configured, every mutating request must carry `Authorization: Bearer <token>`.
+async fn require_token(
+    State(token): State<Option<Arc<str>>>,
+    req: Request,
+    next: Next,
+) -> axum::response::Response {
+    let Some(token) = token else {
+        return next.run(req).await;
+    };
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.as_bytes())) {
+        next.run(req).await
+    } else {
+        ApiError::Unauthorized.into_response()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The client's address from the connection; requests that come without one (a router driven
+/// in-process) share one bucket.
+#[derive(Debug, Clone, Copy)]
+struct PeerIp;
+
+impl KeyExtractor for PeerIp {
+    type Key = IpAddr;
+
+    fn extract<T>(
+        &self,
+        req: &axum::http::Request<T>,
+    ) -> Result<Self::Key, tower_governor::GovernorError> {
+        Ok(req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)))
+    }
+}
+
+/// One request every `1/rate` seconds per client, with bursts; `None` when the numbers say off.
+fn rate_limit_config(options: &ApiOptions) -> Option<Arc<GovernorConfig<PeerIp, NoOpMiddleware>>> {
+    if options.rate_limit_per_second == 0 {
+        return None;
+    }
+    let per_request_ns = 1_000_000_000 / u64::from(options.rate_limit_per_second);
+    let config = GovernorConfigBuilder::default()
+        .key_extractor(PeerIp)
+        .per_nanosecond(per_request_ns.max(1))
+        .burst_size(options.rate_limit_burst.max(1))
+        .finish()?;
+    let config = Arc::new(config);
+    // Forget idle clients now and then, so the limiter's memory stays bounded.
+    let limiter = config.limiter().clone();
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        handle.spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                limiter.retain_recent();
+            }
+        });
+    }
+    Some(config)
+}
+
+fn too_many_requests(e: tower_governor::GovernorError) -> axum::response::Response {
+    let mut response = ApiError::RateLimited.into_response();
+    if let tower_governor::GovernorError::TooManyRequests { wait_time, .. } = e {
+        if let Ok(v) = header::HeaderValue::from_str(&wait_time.max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    response
+}

@@ -1,0 +1,308 @@
+//! `/orders` routes (CONTRACT §6).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::domain::{FieldError, Money, OrderStatus, OrderType};
+use crate::store::{HistoryEntry, OrderQuery, OrderRecord};
+
+use super::error::ApiError;
+use super::{AppState, draft, request_id};
+
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 100;
+
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<CreatedBody>), ApiError> {
+    if !is_json(&headers) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::Malformed(e.body_text())
+        }
+    })?;
+    let draft = draft::parse(&body).inspect_err(|e| {
+        tracing::warn!(action = "validation_failed", reason = ?e, "order body is not a JSON object");
+    })?;
+    let rid = request_id(&headers);
+    let placed = state
+        .orders
+        .place(&draft, rid.as_deref())
+        .await
+        .inspect_err(|e| {
+            if let crate::service::ServiceError::Invalid(errors) = e {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                tracing::warn!(action = "validation_failed", fields = ?fields, "order refused");
+            }
+        })?;
+    tracing::info!(
+        action = "order_received",
+        order_number = %placed.number,
+        priority = placed.priority,
+        total_amount = %placed.total,
+        "order received"
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedBody {
+            order_number: placed.number,
+            status: OrderStatus::Received,
+            total_amount: placed.total,
+        }),
+    ))
+}
+
+/// Typed bodies (not `json!`) so money is written from its decimal text, never via a float.
+#[derive(Serialize)]
+pub struct CreatedBody {
+    order_number: String,
+    status: OrderStatus,
+    total_amount: Money,
+}
+
+/// `application/json`, with or without parameters (`; charset=utf-8`), or any `+json` type.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|essence| essence.trim().to_ascii_lowercase())
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+}
+
+#[derive(Serialize)]
+pub struct StatusBody {
+    order_number: String,
+    current_status: OrderStatus,
+    updated_at: DateTime<Utc>,
+    estimated_completion: Option<DateTime<Utc>>,
+    processed_by: Option<String>,
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Json<StatusBody>, ApiError> {
+    let view = state.orders.status(&number).await?;
+    Ok(Json(StatusBody {
+        order_number: view.order.number,
+        current_status: view.order.status,
+        updated_at: view.order.updated_at,
+        estimated_completion: view.estimated_completion,
+        processed_by: view.order.processed_by,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct HistoryBody {
+    status: OrderStatus,
+    timestamp: DateTime<Utc>,
+    changed_by: Option<String>,
+}
+
+impl From<HistoryEntry> for HistoryBody {
+    fn from(h: HistoryEntry) -> Self {
+        HistoryBody {
+            status: h.status,
+            timestamp: h.changed_at,
+            changed_by: h.changed_by,
+        }
+    }
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Json<Vec<HistoryBody>>, ApiError> {
+    let entries = state
+        .orders
+        .history(&number)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Json(entries))
+}
+
+#[derive(Serialize)]
+struct ItemBody {
+    name: String,
+    quantity: u32,
+    price: Money,
+}
+
+#[derive(Serialize)]
+pub struct OrderBody {
+    order_number: String,
+    customer_name: String,
+    order_type: OrderType,
+    table_number: Option<u8>,
+    delivery_address: Option<String>,
+    items: Vec<ItemBody>,
+    total_amount: Money,
+    priority: u8,
+    status: OrderStatus,
+    processed_by: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    completed_at: Option<DateTime<Utc>>,
+}
+
+impl From<OrderRecord> for OrderBody {
+    fn from(o: OrderRecord) -> Self {
+        OrderBody {
+            order_number: o.number,
+            customer_name: o.customer_name,
+            order_type: o.order_type,
+            table_number: o.table_number,
+            delivery_address: o.delivery_address,
+            items: o
+                .items
+                .into_iter()
+                .map(|i| ItemBody {
+                    name: i.name,
+                    quantity: i.quantity,
+                    price: i.price,
+                })
+                .collect(),
+            total_amount: o.total,
+            priority: o.priority,
+            status: o.status,
+            processed_by: o.processed_by,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            completed_at: o.completed_at,
+        }
+    }
+}
+
+/// `GET /orders?status=received,cooking&type=dine_in&limit=20&offset=0`, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<PageBody>, ApiError> {
+    let query = parse_query(&params).map_err(ApiError::BadQuery)?;
+    let page = state.orders.list(&query).await?;
+    let shown = page.orders.len() as u64;
+    Ok(Json(PageBody {
+        orders: page.orders.into_iter().map(Into::into).collect(),
+        total: page.total,
+        limit: query.limit,
+        offset: query.offset,
+        has_more: query.offset + shown < page.total,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct PageBody {
+    orders: Vec<OrderBody>,
+    total: u64,
+    limit: u32,
+    offset: u64,
+    has_more: bool,
+}
+
+fn parse_query(params: &HashMap<String, String>) -> Result<OrderQuery, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut statuses = Vec::new();
+    if let Some(list) = params.get("status").filter(|s| !s.is_empty()) {
+        for s in list.split(',') {
+            match s.trim().parse::<OrderStatus>() {
+                Ok(s) => statuses.push(s),
+                Err(_) => errors.push(FieldError::new(
+                    "status",
+                    format!("{s:?} is not one of received, cooking, ready, completed, cancelled"),
+                )),
+            }
+        }
+    }
+    let order_type = match params.get("type").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(t) => match t.parse::<OrderType>() {
+            Ok(t) => Some(t),
+            Err(_) => {
+                errors.push(FieldError::new(
+                    "type",
+                    "must be one of dine_in, takeout, delivery",
+                ));
+                None
+            }
+        },
+    };
+    let limit = match params.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => match l.parse::<u32>() {
+            Ok(l) if (1..=MAX_LIMIT).contains(&l) => l,
+            _ => {
+                errors.push(FieldError::new(
+                    "limit",
+                    format!("must be an integer from 1 to {MAX_LIMIT}"),
+                ));
+                DEFAULT_LIMIT
+            }
+        },
+    };
+    let offset = match params.get("offset") {
+        None => 0,
+        Some(o) => o.parse::<u64>().unwrap_or_else(|_| {
+            errors.push(FieldError::new("offset", "must be a non-negative integer"));
+            0
+        }),
+    };
+    if errors.is_empty() {
+        Ok(OrderQuery {
+            statuses,
+            order_type,
+            limit,
+            offset,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let from = state
+        .orders
+        .cancel(&number, request_id(&headers).as_deref())
+        .await?;
+    tracing::info!(action = "order_cancelled", order_number = %number, from = %from, "order cancelled by operator");
+    Ok(Json(transition_body(&number, from, OrderStatus::Cancelled)))
+}
+
+pub async fn complete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let from = state
+        .orders
+        .complete(&number, request_id(&headers).as_deref())
+        .await?;
+    tracing::info!(action = "order_completed_by_operator", order_number = %number, "order handed out");
+    Ok(Json(transition_body(&number, from, OrderStatus::Completed)))
+}
+
+fn transition_body(number: &str, from: OrderStatus, to: OrderStatus) -> Value {
+    json!({ "order_number": number, "previous_status": from, "status": to })
+}

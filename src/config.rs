@@ -1,0 +1,380 @@
+//! Configuration: built-in defaults, then the YAML file (`--config PATH`, else `config.yaml` in the
+//! user's config directory), then `DATABASE_URL`/`AMQP_URL`, then `RESTAURANT_<SECTION>__<KEY>`
+//! variables. Reading it has no side effects. A bad value is an error naming the file and key.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Yaml};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgConnectOptions;
+
+use crate::domain::OrderType;
+use crate::store::DatabaseTarget;
+
+const SECTIONS: [&str; 4] = ["server", "database", "rabbitmq", "kitchen"];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub rabbitmq: RabbitConfig,
+    pub kitchen: KitchenConfig,
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    /// Order creations in flight at once; beyond it the API answers 503 at once.
+    pub max_concurrent: usize,
+    pub body_limit_bytes: usize,
+    /// Requests per second per client; 0 turns the limit off (benchmarks).
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    /// Bearer token for the mutating routes; required when bound beyond loopback.
+    pub token: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            host: "127.0.0.1".into(),
+            port: 3000,
+            max_concurrent: 50,
+            body_limit_bytes: 64 * 1024,
+            rate_limit_per_second: 100,
+            rate_limit_burst: 200,
+            token: None,
+        }
+    }
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("max_concurrent", &self.max_concurrent)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("rate_limit_per_second", &self.rate_limit_per_second)
+            .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Either a `url` (`postgres://…`, `sqlite://PATH`) or the old wheres-my-pizza block
+/// (host, port, user, password, database). With neither, the embedded SQLite file.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub database: Option<String>,
+    pub max_connections: Option<u32>,
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("database", &self.database)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// The broker (used by the kitchen); the old block shape or a `url`, plus a name prefix.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RabbitConfig {
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub vhost: Option<String>,
+    pub prefix: Option<String>,
+}
+
+impl fmt::Debug for RabbitConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RabbitConfig")
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("vhost", &self.vhost)
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct KitchenConfig {
+    pub cook_time: CookTimes,
+}
+
+/// Simulated cooking per order type (CONTRACT §1); `0s` is allowed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CookTimes {
+    #[serde(with = "humantime_serde")]
+    pub dine_in: Duration,
+    #[serde(with = "humantime_serde")]
+    pub takeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub delivery: Duration,
+}
+
+impl Default for CookTimes {
+    fn default() -> Self {
+        CookTimes {
+            dine_in: Duration::from_secs(8),
+            takeout: Duration::from_secs(10),
+            delivery: Duration::from_secs(12),
+        }
+    }
+}
+
+impl CookTimes {
+    pub fn for_type(&self, t: OrderType) -> Duration {
+        match t {
+            OrderType::DineIn => self.dine_in,
+            OrderType::Takeout => self.takeout,
+            OrderType::Delivery => self.delivery,
+        }
+    }
+}
+
+/// A configuration that cannot be used, with where it came from.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error ({origin}): {message}")]
+pub struct ConfigError {
+    pub origin: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(origin: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            origin: origin.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The file read, if any, for messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub config: Config,
+    pub file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads the layers described at the top of this module from the process environment.
+    pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
+        Config::load_from(explicit, default_file().as_deref())
+    }
+
+    /// [`Config::load`] with the default file's place given, for tests.
+    pub fn load_from(
+        explicit: Option<&Path>,
+        default: Option<&Path>,
+    ) -> Result<Loaded, ConfigError> {
+        let file = match explicit {
+            Some(p) if !p.is_file() => {
+                return Err(ConfigError::new(
+                    &p.display().to_string(),
+                    "the file does not exist or is not readable",
+                ));
+            }
+            Some(p) => Some(p.to_path_buf()),
+            None => default.filter(|p| p.is_file()).map(Path::to_path_buf),
+        };
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = &file {
+            figment = figment.merge(Yaml::file_exact(f));
+        }
+        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(url) = get("DATABASE_URL") {
+            figment = figment.merge(Serialized::default("database.url", url));
+        }
+        if let Some(url) = get("AMQP_URL") {
+            figment = figment.merge(Serialized::default("rabbitmq.url", url));
+        }
+        let env = Env::prefixed("RESTAURANT_").split("__").filter(|k| {
+            let k = k.as_str().to_ascii_lowercase();
+            SECTIONS.iter().any(|s| k.starts_with(&format!("{s}.")))
+        });
+        figment = figment.merge(env);
+        let origin = file
+            .as_ref()
+            .map(|f| f.display().to_string())
+            .unwrap_or_else(|| "environment".into());
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::new(&origin, flatten(e)))?;
+        config.check(&origin)?;
+        Ok(Loaded { config, file })
+    }
+
+    /// Checks values that each parse alone but make no sense (or no safety) together.
+    pub fn check(&self, origin: &str) -> Result<(), ConfigError> {
+        let s = &self.server;
+        let host: IpAddr = s.host.parse().map_err(|_| {
+            ConfigError::new(
+                origin,
+                format!("server.host: {:?} is not an IP address", s.host),
+            )
+        })?;
+        if !host.is_loopback() && s.token.as_deref().is_none_or(str::is_empty) {
+            return Err(ConfigError::new(
+                origin,
+                format!(
+                    "server.token: binding to {host} (beyond loopback) needs a bearer token \
+                     (set RESTAURANT_SERVER__TOKEN)"
+                ),
+            ));
+        }
+        if s.max_concurrent == 0 {
+            return Err(ConfigError::new(
+                origin,
+                "server.max_concurrent: must be at least 1",
+            ));
+        }
+        if s.body_limit_bytes < 256 {
+            return Err(ConfigError::new(
+                origin,
+                "server.body_limit_bytes: must be at least 256",
+            ));
+        }
+        if s.rate_limit_per_second > 0 && s.rate_limit_burst == 0 {
+            return Err(ConfigError::new(
+                origin,
+                "server.rate_limit_burst: must be at least 1",
+            ));
+        }
+        self.database_target(origin).map(|_| ())
+    }
+
+    /// Where the orders live: PostgreSQL if a URL or host names it, else the embedded SQLite file.
+    pub fn database_target(&self, origin: &str) -> Result<DatabaseTarget, ConfigError> {
+        let db = &self.database;
+        let max_connections = db.max_connections.unwrap_or(8);
+        if let Some(url) = db.url.as_deref().filter(|u| !u.is_empty()) {
+            if let Some(path) = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+            {
+                return Ok(DatabaseTarget::Sqlite {
+                    path: PathBuf::from(path),
+                });
+            }
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::new(
+                    origin,
+                    format!(
+                        "database.url: {} is neither postgres:// nor sqlite://",
+                        redact_url(url)
+                    ),
+                ));
+            }
+            let options = PgConnectOptions::from_str(url).map_err(|e| {
+                ConfigError::new(origin, format!("database.url: {}: {e}", redact_url(url)))
+            })?;
+            let display = format!(
+                "{}:{}/{}",
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or("")
+            );
+            return Ok(DatabaseTarget::Postgres {
+                options,
+                display,
+                max_connections,
+            });
+        }
+        if let Some(host) = db.host.as_deref().filter(|h| !h.is_empty()) {
+            let port = db.port.unwrap_or(5432);
+            let database = db.database.clone().unwrap_or_else(|| "restaurant".into());
+            let mut options = PgConnectOptions::new()
+                .host(host)
+                .port(port)
+                .username(db.user.as_deref().unwrap_or("postgres"))
+                .database(&database);
+            if let Some(p) = db.password.as_deref() {
+                options = options.password(p);
+            }
+            let display = format!("{host}:{port}/{database}");
+            return Ok(DatabaseTarget::Postgres {
+                options,
+                display,
+                max_connections,
+            });
+        }
+        let path = data_dir()
+            .ok_or_else(|| {
+                ConfigError::new(
+                    origin,
+                    "database: no home directory for the embedded database; set database.url",
+                )
+            })?
+            .join("restaurant.db");
+        Ok(DatabaseTarget::Sqlite { path })
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((auth, host)) => match auth.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+fn flatten(e: figment::Error) -> String {
+    e.into_iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "restaurant-tui")
+}
+
+/// The per-user data directory (embedded database, console logs).
+pub fn data_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.data_dir().to_path_buf())
+}
+
+fn default_file() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().join("config.yaml"))
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

@@ -1,0 +1,126 @@
+use super::*;
+use figment::Jail;
+
+fn load(jail: &Jail, file: Option<&str>) -> Result<Loaded, ConfigError> {
+    let path = file.map(|f| jail.directory().join(f));
+    Config::load_from(path.as_deref(), Some(&jail.directory().join("absent.yaml")))
+}
+
+#[test]
+fn with_nothing_set_it_is_the_embedded_default_on_loopback() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        let loaded = load(jail, None).unwrap();
+        assert_eq!(loaded.config, Config::default());
+        assert_eq!(loaded.config.server.host, "127.0.0.1");
+        assert!(matches!(
+            loaded.config.database_target("t").unwrap(),
+            DatabaseTarget::Sqlite { .. }
+        ));
+        Ok(())
+    });
+}
+
+#[test]
+fn the_old_database_and_rabbitmq_blocks_are_accepted() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file(
+            "config.yaml",
+            "database:\n  host: db.local\n  port: 5433\n  user: restaurant_user\n  password: s3cret\n  database: restaurant_db\n\
+             rabbitmq:\n  host: mq.local\n  port: 5672\n  user: guest\n  password: guest\n  vhost: /\n",
+        )?;
+        let loaded = load(jail, Some("config.yaml")).unwrap();
+        match loaded.config.database_target("t").unwrap() {
+            DatabaseTarget::Postgres { display, .. } => {
+                assert_eq!(display, "db.local:5433/restaurant_db")
+            }
+            other => panic!("expected postgres, got {other:?}"),
+        }
+        assert_eq!(loaded.config.rabbitmq.vhost.as_deref(), Some("/"));
+        let debug = format!("{:?}", loaded.config);
+        assert!(
+            !debug.contains("s3cret"),
+            "secrets are redacted in Debug: {debug}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn environment_overrides_the_file_and_database_url_is_honoured() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file(
+            "c.yaml",
+            "server:\n  port: 4000\nkitchen:\n  cook_time:\n    dine_in: 8s\n",
+        )?;
+        jail.set_env("RESTAURANT_SERVER__PORT", "4100");
+        jail.set_env("RESTAURANT_KITCHEN__COOK_TIME__DINE_IN", "250ms");
+        jail.set_env("DATABASE_URL", "postgres://u:pw@h:5432/d");
+        jail.set_env("RESTAURANT_UNRELATED", "ignored");
+        let c = load(jail, Some("c.yaml")).unwrap().config;
+        assert_eq!(c.server.port, 4100);
+        assert_eq!(c.kitchen.cook_time.dine_in, Duration::from_millis(250));
+        assert_eq!(c.database.url.as_deref(), Some("postgres://u:pw@h:5432/d"));
+        Ok(())
+    });
+}
+
+#[test]
+fn a_bad_value_names_the_file_and_the_key() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file("bad.yaml", "server:\n  port: lots\n")?;
+        let e = load(jail, Some("bad.yaml")).unwrap_err().to_string();
+        assert!(e.contains("bad.yaml"), "{e}");
+        assert!(e.contains("server.port"), "{e}");
+        Ok(())
+    });
+}
+
+#[test]
+fn an_unknown_key_is_an_error_not_a_silent_typo() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file("typo.yaml", "server:\n  prot: 3000\n")?;
+        let e = load(jail, Some("typo.yaml")).unwrap_err().to_string();
+        assert!(e.contains("prot"), "{e}");
+        Ok(())
+    });
+}
+
+#[test]
+fn a_missing_explicit_file_is_an_error() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        let e = load(jail, Some("nope.yaml")).unwrap_err().to_string();
+        assert!(e.contains("nope.yaml"), "{e}");
+        Ok(())
+    });
+}
+
+#[test]
+fn binding_beyond_loopback_needs_a_token() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("RESTAURANT_SERVER__HOST", "0.0.0.0");
+        let e = load(jail, None).unwrap_err().to_string();
+        assert!(e.contains("server.token"), "{e}");
+        jail.set_env("RESTAURANT_SERVER__TOKEN", "t0ken");
+        assert!(load(jail, None).is_ok());
+        Ok(())
+    });
+}
+
+#[test]
+fn a_foreign_database_scheme_is_refused_without_showing_the_password() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.set_env("DATABASE_URL", "mysql://root:hunter2@h/d");
+        let e = load(jail, None).unwrap_err().to_string();
+        assert!(e.contains("database.url"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        Ok(())
+    });
+}

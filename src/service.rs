@@ -1,0 +1,216 @@
+//! The operations the HTTP API and the console share: place, look up, list, cancel, complete.
+//! Validation happens here once, for every caller, with the domain's rules.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use chrono::{DateTime, Utc};
+
+use crate::config::CookTimes;
+use crate::domain::{Clock, FieldError, OrderDraft, OrderStatus, Transition, validate};
+use crate::store::{
+    HistoryEntry, OrderPage, OrderQuery, OrderRecord, PlacedOrder, StatusChange, Store, StoreError,
+    TransitionOutcome, WorkerRecord, WriteMeta,
+};
+
+/// Who asks for a transition through the API or the console.
+pub const OPERATOR: &str = "operator";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("the order is not valid")]
+    Invalid(Vec<FieldError>),
+    #[error("order {0} not found")]
+    NotFound(String),
+    #[error("cannot {} order {number}: it is {current}", transition.verb())]
+    Conflict {
+        number: String,
+        current: OrderStatus,
+        transition: Transition,
+    },
+    /// Still failing after the retries: the client may try again later.
+    #[error(transparent)]
+    Unavailable(StoreError),
+    #[error(transparent)]
+    Internal(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        if e.is_transient() {
+            ServiceError::Unavailable(e)
+        } else {
+            ServiceError::Internal(e)
+        }
+    }
+}
+
+/// What `GET /orders/{number}/status` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusView {
+    pub order: OrderRecord,
+    pub estimated_completion: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Orders {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    cook_times: CookTimes,
+    retry: ExponentialBuilder,
+}
+
+impl Orders {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, cook_times: CookTimes) -> Orders {
+        // CONTRACT §4: transient write failures get three attempts, backoff from 1 s, capped at 30 s.
+        let retry = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_secs(1))
+            .with_max_delay(Duration::from_secs(30))
+            .with_max_times(2)
+            .with_jitter();
+        Orders {
+            store,
+            clock,
+            cook_times,
+            retry,
+        }
+    }
+
+    /// With a different retry schedule (tests use a fast one).
+    pub fn with_retry(mut self, retry: ExponentialBuilder) -> Orders {
+        self.retry = retry;
+        self
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub async fn place(
+        &self,
+        draft: &OrderDraft,
+        request_id: Option<&str>,
+    ) -> Result<PlacedOrder, ServiceError> {
+        let order = validate(draft).map_err(ServiceError::Invalid)?;
+        let request_id = request_id.map(str::to_string);
+        let placed = (|| async {
+            let meta = WriteMeta {
+                now: self.clock.now(),
+                request_id: request_id.clone(),
+            };
+            self.store.place_order(&order, &meta).await
+        })
+        .retry(self.retry)
+        .when(StoreError::is_transient)
+        .notify(|e, after| {
+            tracing::warn!(action = "db_retry", error = %e, retry_in_ms = after.as_millis() as u64, "placing an order failed; retrying")
+        })
+        .await?;
+        Ok(placed)
+    }
+
+    pub async fn status(&self, number: &str) -> Result<StatusView, ServiceError> {
+        let order = self
+            .store
+            .order(number)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(number.to_string()))?;
+        let estimated_completion = if order.status == OrderStatus::Cooking {
+            self.cooking_started(number).await?.map(|started| {
+                started + chrono_duration(self.cook_times.for_type(order.order_type))
+            })
+        } else {
+            None
+        };
+        Ok(StatusView {
+            order,
+            estimated_completion,
+        })
+    }
+
+    /// When the current cooking attempt began: the latest `cooking` row of the history.
+    async fn cooking_started(&self, number: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.store.history(number).await?.and_then(|h| {
+            h.iter()
+                .rev()
+                .find(|e| e.status == OrderStatus::Cooking)
+                .map(|e| e.changed_at)
+        }))
+    }
+
+    pub async fn history(&self, number: &str) -> Result<Vec<HistoryEntry>, ServiceError> {
+        self.store
+            .history(number)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(number.to_string()))
+    }
+
+    pub async fn list(&self, query: &OrderQuery) -> Result<OrderPage, ServiceError> {
+        Ok(self.store.list_orders(query).await?)
+    }
+
+    pub async fn workers(&self) -> Result<Vec<WorkerRecord>, ServiceError> {
+        Ok(self.store.workers().await?)
+    }
+
+    pub async fn cancel(
+        &self,
+        number: &str,
+        request_id: Option<&str>,
+    ) -> Result<OrderStatus, ServiceError> {
+        self.operator_transition(number, Transition::Cancel, request_id)
+            .await
+    }
+
+    pub async fn complete(
+        &self,
+        number: &str,
+        request_id: Option<&str>,
+    ) -> Result<OrderStatus, ServiceError> {
+        self.operator_transition(number, Transition::Complete, request_id)
+            .await
+    }
+
+    /// Applies an operator's transition; returns the status the order left.
+    async fn operator_transition(
+        &self,
+        number: &str,
+        transition: Transition,
+        request_id: Option<&str>,
+    ) -> Result<OrderStatus, ServiceError> {
+        let outcome = (|| async {
+            let change = StatusChange {
+                transition,
+                changed_by: OPERATOR.to_string(),
+                notes: None,
+                estimated_completion: None,
+                meta: WriteMeta {
+                    now: self.clock.now(),
+                    request_id: request_id.map(str::to_string),
+                },
+            };
+            self.store.transition(number, &change).await
+        })
+        .retry(self.retry)
+        .when(StoreError::is_transient)
+        .await?;
+        match outcome {
+            TransitionOutcome::Applied { from, .. } => Ok(from),
+            TransitionOutcome::NotFound => Err(ServiceError::NotFound(number.to_string())),
+            TransitionOutcome::Refused { current } => Err(ServiceError::Conflict {
+                number: number.to_string(),
+                current,
+                transition,
+            }),
+        }
+    }
+}
+
+fn chrono_duration(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
