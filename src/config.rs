@@ -306,7 +306,7 @@ impl Config {
                 options.get_database().unwrap_or("")
             );
             return Ok(DatabaseTarget::Postgres {
-                options,
+                options: Box::new(options),
                 display,
                 max_connections,
             });
@@ -324,7 +324,7 @@ impl Config {
             }
             let display = format!("{host}:{port}/{database}");
             return Ok(DatabaseTarget::Postgres {
-                options,
+                options: Box::new(options),
                 display,
                 max_connections,
             });

@@ -1,3 +1,5 @@
+#![allow(clippy::result_large_err)] // figment::Jail closures return figment::Error as it is.
+
 use super::*;
 use figment::Jail;
 
@@ -121,6 +123,18 @@ fn a_foreign_database_scheme_is_refused_without_showing_the_password() {
         let e = load(jail, None).unwrap_err().to_string();
         assert!(e.contains("database.url"), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
+        Ok(())
+    });
+}
+
+#[test]
+fn the_example_file_in_the_repository_loads() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file("example.yaml", include_str!("../config.example.yaml"))?;
+        let c = load(jail, Some("example.yaml")).unwrap().config;
+        assert_eq!(c.database.user.as_deref(), Some("restaurant_user"));
+        assert!(matches!(c.database_target("t").unwrap(), DatabaseTarget::Postgres { .. }));
         Ok(())
     });
 }

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! One story, every adapter: each test below runs on SQLite and on PostgreSQL.
 
 mod common;

@@ -244,10 +244,10 @@ fn rate_limit_config(options: &ApiOptions) -> Option<Arc<GovernorConfig<PeerIp, 
 
 fn too_many_requests(e: tower_governor::GovernorError) -> axum::response::Response {
     let mut response = ApiError::RateLimited.into_response();
-    if let tower_governor::GovernorError::TooManyRequests { wait_time, .. } = e {
-        if let Ok(v) = header::HeaderValue::from_str(&wait_time.max(1).to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let tower_governor::GovernorError::TooManyRequests { wait_time, .. } = e
+        && let Ok(v) = header::HeaderValue::from_str(&wait_time.max(1).to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
     }
     response
 }

@@ -154,7 +154,7 @@ impl Transition {
 /// Kitchen priority derived from the total (CONTRACT §1): 10 above 100.00, 5 from 50.00 to 100.00
 /// inclusive, 1 below.
 pub fn priority_for(total: Money) -> u8 {
-    if total > Money::from_cents(100_00) {
+    if total > Money::from_cents(10_000) {
         10
     } else if total >= Money::from_cents(50_00) {
         5

@@ -237,7 +237,7 @@ fn is_transient(e: &sqlx::Error) -> bool {
 #[derive(Debug, Clone)]
 pub enum DatabaseTarget {
     Postgres {
-        options: sqlx::postgres::PgConnectOptions,
+        options: Box<sqlx::postgres::PgConnectOptions>,
         /// `host:port/database`, for messages (never the password).
         display: String,
         max_connections: u32,
@@ -262,7 +262,7 @@ pub async fn open(target: &DatabaseTarget) -> Result<Arc<dyn Store>, StoreError>
             options,
             max_connections,
             ..
-        } => Arc::new(PgStore::connect(options.clone(), *max_connections).await?),
+        } => Arc::new(PgStore::connect((**options).clone(), *max_connections).await?),
         DatabaseTarget::Sqlite { path } => Arc::new(SqliteStore::open(path).await?),
     })
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration test binaries. Tests that need PostgreSQL fail with a clear
 //! message when it is not reachable; they never skip.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod process;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -49,7 +51,7 @@ impl TestDatabase {
 
     pub fn target(&self) -> DatabaseTarget {
         DatabaseTarget::Postgres {
-            options: PgConnectOptions::from_str(&self.url).expect("valid url"),
+            options: Box::new(PgConnectOptions::from_str(&self.url).expect("valid url")),
             display: self.name.clone(),
             max_connections: 8,
         }

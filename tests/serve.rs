@@ -1,0 +1,285 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
+//! The real binary, started as a user would: logs, several processes on one database, start-up
+//! failures, the old command lines.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::process::{Process, run};
+use serde_json::{Value, json};
+
+const ADDRESS: &str = "42 Secret Lane, Hidden Town";
+
+#[tokio::test]
+async fn serve_logs_contract_lines_and_never_a_delivery_address() {
+    let p = Process::serve(&["serve", "--port", "0"], &[]);
+    let client = reqwest::Client::new();
+    let order = json!({"customer_name": "Ann Lee", "order_type": "delivery", "delivery_address": ADDRESS,
+                       "items": [{"name": "Pizza", "quantity": 1, "price": 9.99}]});
+    let r = client
+        .post(p.url("/orders"))
+        .header("x-request-id", "trace-me-1")
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let number = r.json::<Value>().await.unwrap()["order_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bad = json!({"customer_name": "Ann", "order_type": "takeout", "delivery_address": ADDRESS, "items": []});
+    let r = client
+        .post(p.url("/orders"))
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    client
+        .get(p.url(&format!("/orders/{number}/status")))
+        .send()
+        .await
+        .unwrap();
+
+    let (lines, status) = p.terminate();
+    assert!(status.success(), "SIGTERM is a clean stop: {status}");
+    let parsed: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (line, v) in lines.iter().zip(&parsed) {
+        assert!(
+            !line.contains("Secret Lane"),
+            "a delivery address was logged: {line}"
+        );
+        for key in [
+            "timestamp",
+            "level",
+            "service",
+            "action",
+            "message",
+            "hostname",
+            "request_id",
+        ] {
+            assert!(
+                v.get(key).is_some_and(|x| !x.is_null()),
+                "{key} missing: {line}"
+            );
+        }
+        assert_eq!(v["service"], "order-service");
+        assert!(["ERROR", "WARN", "INFO", "DEBUG"].contains(&v["level"].as_str().unwrap()));
+        let ts = v["timestamp"].as_str().unwrap();
+        assert!(
+            ts.ends_with('Z') && ts.len() == 24,
+            "RFC 3339 with milliseconds, UTC: {ts}"
+        );
+        if v["level"] == "ERROR" {
+            assert!(
+                v["error"]["type"].is_string() && v["error"]["msg"].is_string(),
+                "{line}"
+            );
+        }
+    }
+    let actions: Vec<&str> = parsed
+        .iter()
+        .map(|v| v["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "db_connected",
+        "service_started",
+        "order_received",
+        "validation_failed",
+        "graceful_shutdown",
+    ] {
+        assert!(actions.contains(&a), "no {a} line in {actions:?}");
+    }
+    let received = parsed
+        .iter()
+        .find(|v| v["action"] == "order_received")
+        .unwrap();
+    assert_eq!(
+        received["request_id"], "trace-me-1",
+        "the request id follows the order"
+    );
+    assert_eq!(received["order_number"], number.as_str());
+}
+
+#[tokio::test]
+async fn two_serve_processes_on_one_postgres_never_share_a_number_or_half_write() {
+    let db = common::TestDatabase::create().await;
+    let env = [("DATABASE_URL", db.url.as_str())];
+    let args = ["serve", "--port", "0", "--rate-limit", "0"];
+    let a = Process::serve(&args, &env);
+    let b = Process::serve(&args, &env);
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let url = if i % 2 == 0 {
+            a.url("/orders")
+        } else {
+            b.url("/orders")
+        };
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let order = json!({"customer_name": "Ann", "order_type": "takeout",
+                               "items": [{"name": "Pizza", "quantity": 1, "price": 1}, {"name": "Cola", "quantity": 2, "price": 2}]});
+            let r = client.post(url).json(&order).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut numbers = HashSet::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        assert!(
+            numbers.insert(body["order_number"].as_str().unwrap().to_string()),
+            "duplicate {body}"
+        );
+    }
+    let today = chrono::Utc::now().format("%Y%m%d").to_string();
+    let expected: HashSet<String> = (1..=200).map(|i| format!("ORD_{today}_{i:03}")).collect();
+    assert_eq!(numbers, expected, "consecutive and unique across processes");
+
+    let mut conn = db.connect().await;
+    let incomplete: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM orders o WHERE \
+           (SELECT count(*) FROM order_items i WHERE i.order_id = o.id) <> 2 \
+           OR (SELECT count(*) FROM order_status_log l WHERE l.order_id = o.id AND l.status = 'received') <> 1 \
+           OR (SELECT count(*) FROM outbox m WHERE m.order_id = o.id) <> 2",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        incomplete, 0,
+        "every order has its items, first log row and messages"
+    );
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_once_and_again_changes_nothing() {
+    let db = common::TestDatabase::create().await;
+    for _ in 0..2 {
+        let (code, _, stderr) = run(&["migrate"], &[("DATABASE_URL", &db.url)], &[]);
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    let mut conn = db.connect().await;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    for t in [
+        "order_counters",
+        "order_items",
+        "order_status_log",
+        "orders",
+        "outbox",
+        "workers",
+    ] {
+        assert!(tables.contains(&t.to_string()), "{t} in {tables:?}");
+    }
+}
+
+#[test]
+fn a_bad_configuration_stops_the_start_with_the_file_and_key() {
+    let (code, _, stderr) = run(
+        &["serve", "--config", "config.yaml"],
+        &[],
+        &[("config.yaml", "server:\n  port: many\n")],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("config.yaml") && stderr.contains("server.port"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("BACKTRACE"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = run(&["serve", "--config", "missing.yaml"], &[], &[]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("missing.yaml"), "{stderr}");
+
+    let (code, _, stderr) = run(
+        &["serve"],
+        &[("RESTAURANT_SERVER__MAX_CONCURRENT", "0")],
+        &[],
+    );
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("server.max_concurrent"), "{stderr}");
+}
+
+#[test]
+fn an_unreachable_database_is_one_clear_message_naming_it() {
+    let (code, stdout, stderr) = run(
+        &["serve", "--port", "0"],
+        &[("DATABASE_URL", "postgres://postgres:pw@127.0.0.1:1/kitchen")],
+        &[],
+    );
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("127.0.0.1:1/kitchen"), "{stderr}");
+    assert!(
+        !stderr.contains("pw@") && !stdout.contains("pw@"),
+        "no password in messages"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_taken_port_is_reported_with_how_to_choose_another() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let (code, _, stderr) = run(&["serve", "--port", &port], &[], &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port}")) && stderr.contains("--port"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn the_old_mode_command_lines_run_their_services() {
+    let p = Process::serve(
+        &[
+            "--mode=order-service",
+            "--port",
+            "0",
+            "--max-concurrent",
+            "50",
+        ],
+        &[],
+    );
+    let r = reqwest::Client::new()
+        .post(p.url("/orders"))
+        .json(&common::pizza_order())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let (lines, _) = p.terminate();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(r#""service":"order-service""#))
+    );
+
+    let p = Process::serve(&["--mode=tracking-service", "--port", "0"], &[]);
+    assert_eq!(
+        reqwest::get(p.url("/workers/status"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let (lines, _) = p.terminate();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(r#""service":"tracking-service""#))
+    );
+}
