@@ -134,7 +134,10 @@ fn the_example_file_in_the_repository_loads() {
         jail.create_file("example.yaml", include_str!("../config.example.yaml"))?;
         let c = load(jail, Some("example.yaml")).unwrap().config;
         assert_eq!(c.database.user.as_deref(), Some("restaurant_user"));
-        assert!(matches!(c.database_target("t").unwrap(), DatabaseTarget::Postgres { .. }));
+        assert!(matches!(
+            c.database_target("t").unwrap(),
+            DatabaseTarget::Postgres { .. }
+        ));
         Ok(())
     });
 }
