@@ -158,26 +158,8 @@ impl Orders {
         Ok(self.store.workers().await?)
     }
 
-    pub async fn cancel(
-        &self,
-        number: &str,
-        request_id: Option<&str>,
-    ) -> Result<OrderStatus, ServiceError> {
-        self.operator_transition(number, Transition::Cancel, request_id)
-            .await
-    }
-
-    pub async fn complete(
-        &self,
-        number: &str,
-        request_id: Option<&str>,
-    ) -> Result<OrderStatus, ServiceError> {
-        self.operator_transition(number, Transition::Complete, request_id)
-            .await
-    }
-
-    /// Applies an operator's transition; returns the status the order left.
-    async fn operator_transition(
+    /// Applies an operator's transition (cancel, complete); returns the status the order left.
+    pub async fn operator_transition(
         &self,
         number: &str,
         transition: Transition,

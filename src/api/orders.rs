@@ -9,9 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
 
-use crate::domain::{FieldError, Money, OrderStatus, OrderType};
+use crate::domain::{FieldError, Money, OrderStatus, OrderType, Transition};
 use crate::store::{HistoryEntry, OrderQuery, OrderRecord};
 
 use super::error::ApiError;
@@ -281,28 +280,45 @@ pub async fn cancel(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(number): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let from = state
-        .orders
-        .cancel(&number, request_id(&headers).as_deref())
-        .await?;
-    tracing::info!(action = "order_cancelled", order_number = %number, from = %from, "order cancelled by operator");
-    Ok(Json(transition_body(&number, from, OrderStatus::Cancelled)))
+) -> Result<Json<TransitionBody>, ApiError> {
+    operator(&state, &headers, number, Transition::Cancel).await
 }
 
 pub async fn complete(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(number): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let from = state
-        .orders
-        .complete(&number, request_id(&headers).as_deref())
-        .await?;
-    tracing::info!(action = "order_completed_by_operator", order_number = %number, "order handed out");
-    Ok(Json(transition_body(&number, from, OrderStatus::Completed)))
+) -> Result<Json<TransitionBody>, ApiError> {
+    operator(&state, &headers, number, Transition::Complete).await
 }
 
-fn transition_body(number: &str, from: OrderStatus, to: OrderStatus) -> Value {
-    json!({ "order_number": number, "previous_status": from, "status": to })
+#[derive(Serialize)]
+pub struct TransitionBody {
+    order_number: String,
+    previous_status: OrderStatus,
+    status: OrderStatus,
+}
+
+async fn operator(
+    state: &AppState,
+    headers: &HeaderMap,
+    number: String,
+    transition: Transition,
+) -> Result<Json<TransitionBody>, ApiError> {
+    let from = state
+        .orders
+        .operator_transition(&number, transition, request_id(headers).as_deref())
+        .await?;
+    tracing::info!(
+        action = "order_status_changed",
+        order_number = %number,
+        from = %from,
+        to = %transition.to(),
+        "operator changed an order's status"
+    );
+    Ok(Json(TransitionBody {
+        order_number: number,
+        previous_status: from,
+        status: transition.to(),
+    }))
 }

@@ -5,6 +5,7 @@
 mod migrations;
 mod outbox;
 mod postgres;
+mod rows;
 mod sqlite;
 
 use std::path::PathBuf;

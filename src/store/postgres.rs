@@ -1,6 +1,5 @@
 //! The PostgreSQL adapter: the real deployment, many processes on many hosts.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -12,10 +11,10 @@ use sqlx::{QueryBuilder, Row};
 use crate::domain::{Money, NewOrder, ORDER_SERVICE, order_number_prefix};
 
 use super::migrations::{POSTGRES, migrator};
+use super::rows::{self, Columns};
 use super::{
-    HistoryEntry, ItemRecord, OrderPage, OrderQuery, OrderRecord, PlacedOrder, StatusChange, Store,
-    StoreError, TransitionOutcome, WorkerRecord, WriteMeta, outbox, parse_status, parse_type,
-    to_u8,
+    HistoryEntry, OrderPage, OrderQuery, OrderRecord, OutboxMessage, PlacedOrder, StatusChange,
+    Store, StoreError, TransitionOutcome, WorkerRecord, WriteMeta, outbox, parse_status,
 };
 
 #[derive(Debug, Clone)]
@@ -85,60 +84,46 @@ impl PgStore {
         &self.pool
     }
 
-    async fn items_for(&self, ids: &[i32]) -> Result<HashMap<i32, Vec<ItemRecord>>, StoreError> {
-        let rows = sqlx::query(
+    /// Orders with their items: one query for the orders, one for all their items.
+    async fn records(&self, order_rows: Vec<PgRow>) -> Result<Vec<OrderRecord>, StoreError> {
+        let ids: Vec<i32> = rows::order_ids(&order_rows)?
+            .into_iter()
+            .map(|id| i32::try_from(id).unwrap_or_default())
+            .collect();
+        let items = sqlx::query(
             "SELECT order_id, name, quantity, price FROM order_items \
              WHERE order_id = ANY($1) ORDER BY id",
         )
         .bind(ids)
         .fetch_all(&self.pool)
         .await?;
-        let mut by_order: HashMap<i32, Vec<ItemRecord>> = HashMap::new();
-        for row in rows {
-            by_order
-                .entry(row.try_get("order_id")?)
-                .or_default()
-                .push(ItemRecord {
-                    name: row.try_get("name")?,
-                    quantity: u32::try_from(row.try_get::<i32, _>("quantity")?)
-                        .map_err(|_| StoreError::Corrupt("negative quantity".into()))?,
-                    price: Money::from_decimal(row.try_get::<Decimal, _>("price")?),
-                });
-        }
-        Ok(by_order)
-    }
-
-    async fn records(&self, rows: Vec<PgRow>) -> Result<Vec<OrderRecord>, StoreError> {
-        let ids = rows
-            .iter()
-            .map(|r| r.try_get::<i32, _>("id"))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut items = self.items_for(&ids).await?;
-        rows.iter()
-            .map(|row| {
-                let id: i32 = row.try_get("id")?;
-                order_record(row, items.remove(&id).unwrap_or_default())
-            })
-            .collect()
+        rows::orders(&order_rows, rows::items_by_order(&items)?)
     }
 }
 
-fn order_record(row: &PgRow, items: Vec<ItemRecord>) -> Result<OrderRecord, StoreError> {
-    Ok(OrderRecord {
-        number: row.try_get("number")?,
-        customer_name: row.try_get("customer_name")?,
-        order_type: parse_type(row.try_get("type")?)?,
-        table_number: to_u8(row.try_get("table_number")?, "table number")?,
-        delivery_address: row.try_get("delivery_address")?,
-        items,
-        total: Money::from_decimal(row.try_get("total_amount")?),
-        priority: to_u8(Some(row.try_get("priority")?), "priority")?.unwrap_or(1),
-        status: parse_status(row.try_get("status")?)?,
-        processed_by: row.try_get("processed_by")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        completed_at: row.try_get("completed_at")?,
-    })
+impl Columns for PgRow {
+    fn text(&self, col: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    /// PostgreSQL integers come in three widths; each column decodes as its own.
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        if let Ok(v) = self.try_get::<Option<i32>, _>(col) {
+            return Ok(v.map(i64::from));
+        }
+        if let Ok(v) = self.try_get::<Option<i16>, _>(col) {
+            return Ok(v.map(i64::from));
+        }
+        Ok(self.try_get::<Option<i64>, _>(col)?)
+    }
+    fn money(&self, col: &str) -> Result<Money, StoreError> {
+        Ok(Money::from_decimal(self.try_get::<Decimal, _>(col)?))
+    }
+    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.try_get(col)?)
+    }
 }
 
 #[async_trait]
@@ -262,15 +247,8 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|row| {
-                Ok(HistoryEntry {
-                    status: parse_status(row.try_get("status")?)?,
-                    changed_by: row.try_get("changed_by")?,
-                    changed_at: row.try_get("changed_at")?,
-                    notes: row.try_get("notes")?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()
+            .map(rows::history_entry)
+            .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
 
@@ -394,51 +372,27 @@ impl Store for PgStore {
     }
 
     async fn workers(&self) -> Result<Vec<WorkerRecord>, StoreError> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT name, type, status, last_seen, orders_processed, heartbeat_interval_ms \
              FROM workers ORDER BY name",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(WorkerRecord {
-                    name: row.try_get("name")?,
-                    order_types: row.try_get("type")?,
-                    status: row.try_get("status")?,
-                    last_seen: row.try_get::<DateTime<Utc>, _>("last_seen")?,
-                    orders_processed: i64::from(row.try_get::<i32, _>("orders_processed")?),
-                    heartbeat_interval: Duration::from_millis(
-                        u64::try_from(row.try_get::<i32, _>("heartbeat_interval_ms")?)
-                            .unwrap_or(30_000),
-                    ),
-                })
-            })
-            .collect()
+        .await?
+        .iter()
+        .map(rows::worker)
+        .collect()
     }
 
-    async fn unsent_messages(&self, limit: u32) -> Result<Vec<outbox::OutboxMessage>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT message_id, exchange, routing_key, priority, payload::text AS payload FROM outbox \
-             WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+    async fn unsent_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        sqlx::query(
+            "SELECT message_id, exchange, routing_key, priority, payload::text AS payload \
+             FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(outbox::OutboxMessage {
-                    message_id: row.try_get("message_id")?,
-                    exchange: row.try_get("exchange")?,
-                    routing_key: row.try_get("routing_key")?,
-                    priority: to_u8(
-                        Some(i32::from(row.try_get::<i16, _>("priority")?)),
-                        "priority",
-                    )?
-                    .unwrap_or_default(),
-                    payload: outbox::parse_payload(row.try_get("payload")?)?,
-                })
-            })
-            .collect()
+        .await?
+        .iter()
+        .map(rows::outbox_message)
+        .collect()
     }
 }

@@ -2,7 +2,6 @@
 //! Every write runs in `BEGIN IMMEDIATE`, so a transaction that reads before it writes waits
 //! for the write lock up front instead of failing with `SQLITE_BUSY` halfway.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -19,10 +18,10 @@ use sqlx::{QueryBuilder, Row};
 use crate::domain::{Money, NewOrder, ORDER_SERVICE, order_number};
 
 use super::migrations::{SQLITE, migrator};
+use super::rows::{self, Columns};
 use super::{
-    HistoryEntry, ItemRecord, OrderPage, OrderQuery, OrderRecord, PlacedOrder, StatusChange, Store,
-    StoreError, TransitionOutcome, WorkerRecord, WriteMeta, outbox, parse_status, parse_type,
-    to_u8,
+    HistoryEntry, OrderPage, OrderQuery, OrderRecord, OutboxMessage, PlacedOrder, StatusChange,
+    Store, StoreError, TransitionOutcome, WorkerRecord, WriteMeta, outbox, parse_status,
 };
 
 #[derive(Debug, Clone)]
@@ -73,68 +72,41 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
-    async fn items_for(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<ItemRecord>>, StoreError> {
-        let mut by_order: HashMap<i64, Vec<ItemRecord>> = HashMap::new();
+    /// Orders with their items: one query for the orders, one for all their items.
+    async fn records(&self, order_rows: Vec<SqliteRow>) -> Result<Vec<OrderRecord>, StoreError> {
+        let ids = rows::order_ids(&order_rows)?;
         if ids.is_empty() {
-            return Ok(by_order);
+            return Ok(Vec::new());
         }
         let mut qb = QueryBuilder::new(
             "SELECT order_id, name, quantity, price FROM order_items WHERE order_id IN (",
         );
         let mut list = qb.separated(", ");
         for id in ids {
-            list.push_bind(*id);
+            list.push_bind(id);
         }
         qb.push(") ORDER BY id");
-        for row in qb.build().fetch_all(&self.pool).await? {
-            by_order
-                .entry(row.try_get("order_id")?)
-                .or_default()
-                .push(ItemRecord {
-                    name: row.try_get("name")?,
-                    quantity: u32::try_from(row.try_get::<i64, _>("quantity")?)
-                        .map_err(|_| StoreError::Corrupt("negative quantity".into()))?,
-                    price: parse_money(row.try_get("price")?)?,
-                });
-        }
-        Ok(by_order)
-    }
-
-    async fn records(&self, rows: Vec<SqliteRow>) -> Result<Vec<OrderRecord>, StoreError> {
-        let ids = rows
-            .iter()
-            .map(|r| r.try_get::<i64, _>("id"))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut items = self.items_for(&ids).await?;
-        rows.iter()
-            .map(|row| {
-                let id: i64 = row.try_get("id")?;
-                order_record(row, items.remove(&id).unwrap_or_default())
-            })
-            .collect()
+        let items = qb.build().fetch_all(&self.pool).await?;
+        rows::orders(&order_rows, rows::items_by_order(&items)?)
     }
 }
 
-fn order_record(row: &SqliteRow, items: Vec<ItemRecord>) -> Result<OrderRecord, StoreError> {
-    Ok(OrderRecord {
-        number: row.try_get("number")?,
-        customer_name: row.try_get("customer_name")?,
-        order_type: parse_type(row.try_get("type")?)?,
-        table_number: to_u8(row.try_get("table_number")?, "table number")?,
-        delivery_address: row.try_get("delivery_address")?,
-        items,
-        total: parse_money(row.try_get("total_amount")?)?,
-        priority: to_u8(Some(row.try_get("priority")?), "priority")?.unwrap_or(1),
-        status: parse_status(row.try_get("status")?)?,
-        processed_by: row.try_get("processed_by")?,
-        created_at: parse_ts(row.try_get("created_at")?)?,
-        updated_at: parse_ts(row.try_get("updated_at")?)?,
-        completed_at: row
-            .try_get::<Option<String>, _>("completed_at")?
-            .as_deref()
-            .map(parse_ts)
-            .transpose()?,
-    })
+impl Columns for SqliteRow {
+    fn text(&self, col: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn money(&self, col: &str) -> Result<Money, StoreError> {
+        parse_money(&self.text(col)?)
+    }
+    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.opt_text(col)?.as_deref().map(parse_ts).transpose()
+    }
 }
 
 async fn insert_outbox(
@@ -264,15 +236,8 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|row| {
-                Ok(HistoryEntry {
-                    status: parse_status(row.try_get("status")?)?,
-                    changed_by: row.try_get("changed_by")?,
-                    changed_at: parse_ts(row.try_get("changed_at")?)?,
-                    notes: row.try_get("notes")?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()
+            .map(rows::history_entry)
+            .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
 
@@ -368,48 +333,27 @@ impl Store for SqliteStore {
     }
 
     async fn workers(&self) -> Result<Vec<WorkerRecord>, StoreError> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT name, type, status, last_seen, orders_processed, heartbeat_interval_ms \
              FROM workers ORDER BY name",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(WorkerRecord {
-                    name: row.try_get("name")?,
-                    order_types: row.try_get("type")?,
-                    status: row.try_get("status")?,
-                    last_seen: parse_ts(row.try_get("last_seen")?)?,
-                    orders_processed: row.try_get("orders_processed")?,
-                    heartbeat_interval: Duration::from_millis(
-                        u64::try_from(row.try_get::<i64, _>("heartbeat_interval_ms")?)
-                            .unwrap_or(30_000),
-                    ),
-                })
-            })
-            .collect()
+        .await?
+        .iter()
+        .map(rows::worker)
+        .collect()
     }
 
-    async fn unsent_messages(&self, limit: u32) -> Result<Vec<outbox::OutboxMessage>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT message_id, exchange, routing_key, priority, payload FROM outbox \
-             WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+    async fn unsent_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        sqlx::query(
+            "SELECT message_id, exchange, routing_key, priority, payload \
+             FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(outbox::OutboxMessage {
-                    message_id: row.try_get("message_id")?,
-                    exchange: row.try_get("exchange")?,
-                    routing_key: row.try_get("routing_key")?,
-                    priority: to_u8(Some(row.try_get::<i32, _>("priority")?), "priority")?
-                        .unwrap_or_default(),
-                    payload: outbox::parse_payload(row.try_get("payload")?)?,
-                })
-            })
-            .collect()
+        .await?
+        .iter()
+        .map(rows::outbox_message)
+        .collect()
     }
 }

@@ -1,0 +1,128 @@
+//! Reading rows into records, once for both adapters. The adapters differ only in how a column
+//! decodes (SQLite keeps money and times as text), which [`Columns`] hides.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::Money;
+
+use super::{
+    HistoryEntry, ItemRecord, OrderRecord, OutboxMessage, StoreError, WorkerRecord, outbox,
+    parse_status, parse_type, to_u8,
+};
+
+/// Typed access to one row's columns.
+pub(super) trait Columns {
+    fn text(&self, col: &str) -> Result<String, StoreError>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError>;
+    fn money(&self, col: &str) -> Result<Money, StoreError>;
+    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
+
+    fn int(&self, col: &str) -> Result<i64, StoreError> {
+        self.opt_int(col)?
+            .ok_or_else(|| StoreError::Corrupt(format!("{col} is null")))
+    }
+
+    fn time(&self, col: &str) -> Result<DateTime<Utc>, StoreError> {
+        self.opt_time(col)?
+            .ok_or_else(|| StoreError::Corrupt(format!("{col} is null")))
+    }
+}
+
+fn small(n: Option<i64>, what: &str) -> Result<Option<u8>, StoreError> {
+    to_u8(n.map(|n| i32::try_from(n).unwrap_or(i32::MAX)), what)
+}
+
+pub(super) fn item(row: &impl Columns) -> Result<(i64, ItemRecord), StoreError> {
+    let quantity = row.int("quantity")?;
+    Ok((
+        row.int("order_id")?,
+        ItemRecord {
+            name: row.text("name")?,
+            quantity: u32::try_from(quantity)
+                .map_err(|_| StoreError::Corrupt(format!("quantity {quantity}")))?,
+            price: row.money("price")?,
+        },
+    ))
+}
+
+/// Items grouped by order id, in the order the rows came.
+pub(super) fn items_by_order<R: Columns>(
+    rows: &[R],
+) -> Result<HashMap<i64, Vec<ItemRecord>>, StoreError> {
+    let mut by_order: HashMap<i64, Vec<ItemRecord>> = HashMap::new();
+    for row in rows {
+        let (order_id, item) = item(row)?;
+        by_order.entry(order_id).or_default().push(item);
+    }
+    Ok(by_order)
+}
+
+pub(super) fn order_ids<R: Columns>(rows: &[R]) -> Result<Vec<i64>, StoreError> {
+    rows.iter().map(|r| r.int("id")).collect()
+}
+
+/// Orders with their items, in the order of `rows`.
+pub(super) fn orders<R: Columns>(
+    rows: &[R],
+    mut items: HashMap<i64, Vec<ItemRecord>>,
+) -> Result<Vec<OrderRecord>, StoreError> {
+    rows.iter()
+        .map(|row| {
+            let items = items.remove(&row.int("id")?).unwrap_or_default();
+            order(row, items)
+        })
+        .collect()
+}
+
+fn order(row: &impl Columns, items: Vec<ItemRecord>) -> Result<OrderRecord, StoreError> {
+    Ok(OrderRecord {
+        number: row.text("number")?,
+        customer_name: row.text("customer_name")?,
+        order_type: parse_type(&row.text("type")?)?,
+        table_number: small(row.opt_int("table_number")?, "table number")?,
+        delivery_address: row.opt_text("delivery_address")?,
+        items,
+        total: row.money("total_amount")?,
+        priority: small(Some(row.int("priority")?), "priority")?.unwrap_or(1),
+        status: parse_status(&row.text("status")?)?,
+        processed_by: row.opt_text("processed_by")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        completed_at: row.opt_time("completed_at")?,
+    })
+}
+
+pub(super) fn history_entry(row: &impl Columns) -> Result<HistoryEntry, StoreError> {
+    Ok(HistoryEntry {
+        status: parse_status(&row.text("status")?)?,
+        changed_by: row.opt_text("changed_by")?,
+        changed_at: row.time("changed_at")?,
+        notes: row.opt_text("notes")?,
+    })
+}
+
+pub(super) fn worker(row: &impl Columns) -> Result<WorkerRecord, StoreError> {
+    let interval_ms = row.int("heartbeat_interval_ms")?;
+    Ok(WorkerRecord {
+        name: row.text("name")?,
+        order_types: row.text("type")?,
+        status: row.text("status")?,
+        last_seen: row.time("last_seen")?,
+        orders_processed: row.int("orders_processed")?,
+        heartbeat_interval: Duration::from_millis(u64::try_from(interval_ms).unwrap_or(30_000)),
+    })
+}
+
+pub(super) fn outbox_message(row: &impl Columns) -> Result<OutboxMessage, StoreError> {
+    Ok(OutboxMessage {
+        message_id: row.text("message_id")?,
+        exchange: row.text("exchange")?,
+        routing_key: row.text("routing_key")?,
+        priority: small(Some(row.int("priority")?), "priority")?.unwrap_or_default(),
+        payload: outbox::parse_payload(&row.text("payload")?)?,
+    })
+}
