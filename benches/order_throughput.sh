@@ -28,16 +28,18 @@ psql "$ADMIN_URL" -qc "CREATE DATABASE $DB" >/dev/null
 DATABASE_URL=$DB_URL "$bin" migrate >/dev/null
 
 # The statement as the store sends it, with $N turned into pgbench variables. Message ids are
-# unique per row, so they come from gen_random_uuid() here (the service makes them in Rust).
+# unique per row, so they come from gen_random_uuid() here (the service makes them in Rust);
+# pgbench cannot pass NULL, so the dine-in order's absent address is written as NULL::text.
 awk '/^const PLACE_ORDER: &str = r#"/{on=1; next} on && /^"#;/{exit} on' src/store/postgres.rs \
-  | sed -E 's/\$15::text\[\]/ARRAY[gen_random_uuid()::text, gen_random_uuid()::text]/; s/\$([0-9]+)/:p\1/g' \
+  | sed -E 's/\$15::text\[\]/ARRAY[gen_random_uuid()::text, gen_random_uuid()::text]/; s/\$7\b/NULL::text/; s/\$([0-9]+)/:p\1/g' \
   > "$work/place_order.sql"
+echo ';' >> "$work/place_order.sql"
 day=$(date -u +%F)
 kitchen='{"customer_name":"Ann Lee","customer_type":"regular","order_type":"dine_in","table_number":7,"delivery_address":null,"items":[{"name":"Margherita","quantity":2,"price":12.50}],"total_amount":25.00,"priority":1}'
 update='{"old_status":null,"new_status":"received","changed_by":"order-service","timestamp":"'"${day}"'T12:00:00Z","estimated_completion":null}'
-pgbench_tps=$(pgbench "$DB_URL" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECONDS_RUN" -f "$work/place_order.sql" \
+pgbench_tps=$(set +o pipefail; pgbench "$DB_URL" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECONDS_RUN" -f "$work/place_order.sql" \
   -D p1="$day" -D p2="${day}T12:00:00Z" -D p3="ORD_$(date -u +%Y%m%d)_" -D p4="Ann Lee" -D p5=dine_in \
-  -D p6=7 -D p7= -D p8=25.00 -D p9=1 -D p10='{Margherita}' -D p11='{2}' -D p12='{12.50}' \
+  -D p6=7 -D p8=25.00 -D p9=1 -D p10='{Margherita}' -D p11='{2}' -D p12='{12.50}' \
   -D p13=order-service -D p14=bench -D p16='{orders_topic,notifications_fanout}' \
   -D p17='{kitchen.dine_in.1,""}' -D p18='{1,0}' -D p19="{$(printf '%s' "$kitchen" | sed 's/"/\\"/g; s/^/"/; s/$/"/'),$(printf '%s' "$update" | sed 's/"/\\"/g; s/^/"/; s/$/"/')}" \
   2>&1 | tee "$work/pgbench.txt" | awk '/^tps/ {print int($3)}')
