@@ -8,10 +8,15 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::{Backend, TestStore};
+use std::time::Duration;
+
 use restaurant_tui::domain::{
-    Destination, Money, NewItem, NewOrder, OrderStatus, OrderType, Transition,
+    Destination, Money, NewItem, NewOrder, OrderStatus, OrderType, Specialty, Transition,
+    WorkerStatus,
 };
-use restaurant_tui::store::{OrderQuery, StatusChange, Store, TransitionOutcome, WriteMeta};
+use restaurant_tui::store::{
+    OrderQuery, StatusChange, Store, TransitionOutcome, WorkerRegistration, WriteMeta,
+};
 
 macro_rules! contract {
     ($($test:ident),* $(,)?) => {
@@ -34,6 +39,10 @@ contract!(
     every_applied_transition_writes_one_status_update,
     list_orders_filters_and_pages_newest_first,
     no_workers_is_an_empty_list,
+    workers_register_and_an_online_name_is_refused_until_it_goes_quiet,
+    a_worker_is_processing_while_it_cooks_and_counts_what_it_finished,
+    relays_lease_outbox_rows_and_sent_rows_never_come_back,
+    concurrent_relays_never_claim_the_same_row,
 );
 
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
@@ -458,4 +467,175 @@ async fn postgres_a_failed_placement_writes_nothing() {
         counter, None,
         "the counter increment rolled back with the order"
     );
+}
+
+fn worker(name: &str, now: DateTime<Utc>) -> WorkerRegistration {
+    WorkerRegistration {
+        name: name.into(),
+        specialty: "dine_in,takeout".parse().unwrap(),
+        heartbeat_interval: Duration::from_secs(30),
+        now,
+    }
+}
+
+async fn workers_register_and_an_online_name_is_refused_until_it_goes_quiet(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    assert!(
+        store
+            .register_worker(&worker("chef_mario", t0))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .register_worker(&worker("chef_mario", t0))
+            .await
+            .unwrap(),
+        "online name is taken"
+    );
+    let w = &store.workers().await.unwrap()[0];
+    assert_eq!(
+        (w.name.as_str(), w.order_types.as_str(), w.status.as_str()),
+        ("chef_mario", "dine_in,takeout", "online")
+    );
+    assert_eq!(w.heartbeat_interval, Duration::from_secs(30));
+
+    // A heartbeat keeps the name; silence beyond twice the interval frees it.
+    let t1 = at(2024, 12, 16, 12, 0, 50);
+    store
+        .worker_seen("chef_mario", WorkerStatus::Online, t1)
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .register_worker(&worker("chef_mario", at(2024, 12, 16, 12, 1, 49)))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.workers().await.unwrap()[0].effective_status(at(2024, 12, 16, 12, 1, 49)),
+        "online"
+    );
+    assert_eq!(
+        store.workers().await.unwrap()[0].effective_status(at(2024, 12, 16, 12, 1, 51)),
+        "offline"
+    );
+    assert!(
+        store
+            .register_worker(&worker("chef_mario", at(2024, 12, 16, 12, 1, 51)))
+            .await
+            .unwrap()
+    );
+
+    // A clean stop frees it at once.
+    store
+        .worker_seen("chef_mario", WorkerStatus::Offline, t1)
+        .await
+        .unwrap();
+    let mut general = worker("chef_mario", t1);
+    general.specialty = Specialty::general();
+    assert!(store.register_worker(&general).await.unwrap());
+    assert_eq!(store.workers().await.unwrap()[0].order_types, "general");
+}
+
+async fn a_worker_is_processing_while_it_cooks_and_counts_what_it_finished(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    store
+        .register_worker(&worker("chef_mario", t0))
+        .await
+        .unwrap();
+    let n = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    store
+        .transition(&n, &change(Transition::StartCooking, "chef_mario", t0))
+        .await
+        .unwrap();
+    let w = &store.workers().await.unwrap()[0];
+    assert_eq!((w.status.as_str(), w.orders_processed), ("processing", 0));
+    store
+        .transition(&n, &change(Transition::FinishCooking, "chef_mario", t0))
+        .await
+        .unwrap();
+    let w = &store.workers().await.unwrap()[0];
+    assert_eq!((w.status.as_str(), w.orders_processed), ("online", 1));
+    // A refused repeat counts nothing.
+    store
+        .transition(&n, &change(Transition::FinishCooking, "chef_mario", t0))
+        .await
+        .unwrap();
+    assert_eq!(store.workers().await.unwrap()[0].orders_processed, 1);
+}
+
+async fn relays_lease_outbox_rows_and_sent_rows_never_come_back(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    store
+        .place_order(
+            &pizza(),
+            &WriteMeta {
+                now: t0,
+                request_id: Some("rq-7".into()),
+            },
+        )
+        .await
+        .unwrap();
+    store.place_order(&pizza(), &meta(t0)).await.unwrap();
+    let lease = Duration::from_secs(30);
+    let a = store.claim_outbox("relay-a", 3, t0, lease).await.unwrap();
+    assert_eq!(a.len(), 3, "oldest first, up to the limit");
+    assert_eq!(a[0].message.exchange, "orders_topic");
+    assert_eq!(a[0].request_id.as_deref(), Some("rq-7"));
+    let b = store.claim_outbox("relay-b", 10, t0, lease).await.unwrap();
+    assert_eq!(b.len(), 1, "leased rows are skipped");
+    assert!(a.iter().all(|x| x.id != b[0].id));
+
+    store.mark_sent(&[a[0].id, a[1].id], t0).await.unwrap();
+    // relay-a died before sending its third row: after the lease, another relay takes it.
+    let later = t0 + chrono::Duration::seconds(31);
+    let again = store
+        .claim_outbox("relay-b", 10, later, lease)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = again.iter().map(|c| c.id).collect();
+    assert_eq!(ids, vec![a[2].id, b[0].id]);
+    store.mark_sent(&ids, later).await.unwrap();
+    assert!(
+        store
+            .claim_outbox("relay-c", 10, later + chrono::Duration::hours(1), lease)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.unsent_messages(10).await.unwrap().is_empty());
+}
+
+async fn concurrent_relays_never_claim_the_same_row(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    for _ in 0..50 {
+        store.place_order(&pizza(), &meta(t0)).await.unwrap();
+    }
+    let store: Arc<dyn Store> = store.store.clone();
+    let relays: Vec<_> = (0..4)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = store
+                        .claim_outbox(&format!("relay-{i}"), 7, t0, Duration::from_secs(60))
+                        .await
+                        .unwrap();
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(batch.into_iter().map(|c| c.id));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for r in relays {
+        all.extend(r.await.unwrap());
+    }
+    let distinct: HashSet<i64> = all.iter().copied().collect();
+    assert_eq!(all.len(), 100, "every row claimed");
+    assert_eq!(distinct.len(), 100, "and none twice");
 }

@@ -6,6 +6,7 @@ mod messages;
 mod money;
 mod order;
 mod validation;
+mod worker;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use messages::{
@@ -18,3 +19,4 @@ pub use order::{
     order_number_prefix, priority_for,
 };
 pub use validation::{Field, FieldError, ItemDraft, OrderDraft, check_customer_name, validate};
+pub use worker::{Specialty, WorkerStatus};

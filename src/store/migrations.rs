@@ -11,17 +11,31 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 #[derive(Debug, Clone, Copy)]
 pub struct Embedded(&'static [(i64, &'static str, &'static str)]);
 
-pub const POSTGRES: Embedded = Embedded(&[(
-    1,
-    "orders",
-    include_str!("../../migrations/postgres/0001_orders.sql"),
-)]);
+pub const POSTGRES: Embedded = Embedded(&[
+    (
+        1,
+        "orders",
+        include_str!("../../migrations/postgres/0001_orders.sql"),
+    ),
+    (
+        2,
+        "outbox leases",
+        include_str!("../../migrations/postgres/0002_outbox_leases.sql"),
+    ),
+]);
 
-pub const SQLITE: Embedded = Embedded(&[(
-    1,
-    "orders",
-    include_str!("../../migrations/sqlite/0001_orders.sql"),
-)]);
+pub const SQLITE: Embedded = Embedded(&[
+    (
+        1,
+        "orders",
+        include_str!("../../migrations/sqlite/0001_orders.sql"),
+    ),
+    (
+        2,
+        "outbox leases",
+        include_str!("../../migrations/sqlite/0002_outbox_leases.sql"),
+    ),
+]);
 
 impl<'s> MigrationSource<'s> for Embedded {
     fn resolve(

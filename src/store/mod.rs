@@ -15,7 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Money, NewOrder, OrderStatus, OrderType, Transition};
+use crate::domain::{Money, NewOrder, OrderStatus, OrderType, Specialty, Transition, WorkerStatus};
 
 pub use outbox::OutboxMessage;
 pub use postgres::PgStore;
@@ -57,6 +57,50 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Messages committed but not yet published, oldest first (the outbox backlog).
     async fn unsent_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    /// Leases up to `limit` unsent messages to `claimant` until `now + lease`, oldest first.
+    /// Rows leased to another relay whose lease has not run out are skipped, so concurrent
+    /// relays never publish the same row while its lease holds.
+    async fn claim_outbox(
+        &self,
+        claimant: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedMessage>, StoreError>;
+
+    /// Marks published messages sent; they never come back from `claim_outbox`.
+    async fn mark_sent(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Registers a worker by name. A name held by a worker that is still online (status not
+    /// `offline` and heard from within twice its interval) is refused: `Ok(false)`. An offline
+    /// worker's name is taken over, keeping its `orders_processed`.
+    async fn register_worker(&self, worker: &WorkerRegistration) -> Result<bool, StoreError>;
+
+    /// A heartbeat or a change of status: `last_seen = now`.
+    async fn worker_seen(
+        &self,
+        name: &str,
+        status: WorkerStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+/// A worker announcing itself.
+#[derive(Debug, Clone)]
+pub struct WorkerRegistration {
+    pub name: String,
+    pub specialty: Specialty,
+    pub heartbeat_interval: Duration,
+    pub now: DateTime<Utc>,
+}
+
+/// An outbox row leased to one relay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedMessage {
+    pub id: i64,
+    pub message: OutboxMessage,
+    pub request_id: Option<String>,
 }
 
 /// Who and when, for every write.
@@ -141,9 +185,14 @@ impl StatusChange {
         (self.transition == Transition::FinishCooking).then_some(self.meta.now)
     }
 
-    /// A finished cook counts for the worker that cooked it.
-    fn counts_for_worker(&self) -> bool {
-        self.transition == Transition::FinishCooking
+    /// What the transition does to the worker making it: cooking makes it `processing`;
+    /// finishing makes it `online` again and counts the order (CONTRACT §5).
+    fn worker_update(&self) -> Option<(WorkerStatus, i32)> {
+        match self.transition {
+            Transition::StartCooking => Some((WorkerStatus::Processing, 0)),
+            Transition::FinishCooking => Some((WorkerStatus::Online, 1)),
+            Transition::Complete | Transition::Cancel => None,
+        }
     }
 }
 
@@ -282,4 +331,9 @@ fn parse_type(s: &str) -> Result<OrderType, StoreError> {
 fn to_u8(n: Option<i32>, what: &str) -> Result<Option<u8>, StoreError> {
     n.map(|n| u8::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what} {n} out of range"))))
         .transpose()
+}
+
+/// A heartbeat interval as stored (milliseconds, saturating).
+fn interval_ms(d: Duration) -> i32 {
+    i32::try_from(d.as_millis()).unwrap_or(i32::MAX)
 }

@@ -8,13 +8,14 @@ use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{QueryBuilder, Row};
 
-use crate::domain::{Money, NewOrder, ORDER_SERVICE, order_number_prefix};
+use crate::domain::{Money, NewOrder, ORDER_SERVICE, WorkerStatus, order_number_prefix};
 
 use super::migrations::{POSTGRES, migrator};
 use super::rows::{self, Columns};
 use super::{
-    HistoryEntry, OrderPage, OrderQuery, OrderRecord, OutboxMessage, PlacedOrder, StatusChange,
-    Store, StoreError, TransitionOutcome, WorkerRecord, WriteMeta, outbox, parse_status,
+    ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OutboxMessage, PlacedOrder,
+    StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord, WorkerRegistration,
+    WriteMeta, interval_ms, outbox, parse_status,
 };
 
 #[derive(Debug, Clone)]
@@ -356,10 +357,14 @@ impl Store for PgStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if change.counts_for_worker() {
+        if let Some((status, processed)) = change.worker_update() {
             sqlx::query(
-                "UPDATE workers SET orders_processed = orders_processed + 1 WHERE name = $1",
+                "UPDATE workers SET status = $1, orders_processed = orders_processed + $2, \
+                 last_seen = $3 WHERE name = $4",
             )
+            .bind(status.as_str())
+            .bind(processed)
+            .bind(change.meta.now)
             .bind(&change.changed_by)
             .execute(&mut *tx)
             .await?;
@@ -394,5 +399,72 @@ impl Store for PgStore {
         .iter()
         .map(rows::outbox_message)
         .collect()
+    }
+
+    async fn claim_outbox(
+        &self,
+        claimant: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedMessage>, StoreError> {
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+        let rows = sqlx::query(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox \
+                          WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3) \
+                          ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, message_id, exchange, routing_key, priority, payload::text AS payload, request_id",
+        )
+        .bind(claimant)
+        .bind(until)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows::claimed(&rows)
+    }
+
+    async fn mark_sent(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET sent_at = $1 WHERE id = ANY($2)")
+            .bind(now)
+            .bind(ids)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn register_worker(&self, worker: &WorkerRegistration) -> Result<bool, StoreError> {
+        let registered = sqlx::query(
+            "INSERT INTO workers (created_at, name, type, status, last_seen, heartbeat_interval_ms) \
+             VALUES ($1, $2, $3, 'online', $1, $4) \
+             ON CONFLICT (name) DO UPDATE SET type = EXCLUDED.type, status = 'online', \
+                 last_seen = EXCLUDED.last_seen, heartbeat_interval_ms = EXCLUDED.heartbeat_interval_ms \
+             WHERE workers.status = 'offline' \
+                OR workers.last_seen < $1 - make_interval(secs => workers.heartbeat_interval_ms * 2 / 1000.0) \
+             RETURNING id",
+        )
+        .bind(worker.now)
+        .bind(&worker.name)
+        .bind(worker.specialty.to_string())
+        .bind(interval_ms(worker.heartbeat_interval))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(registered.is_some())
+    }
+
+    async fn worker_seen(
+        &self,
+        name: &str,
+        status: WorkerStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workers SET status = $1, last_seen = $2 WHERE name = $3")
+            .bind(status.as_str())
+            .bind(now)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use crate::domain::Money;
 
 use super::{
-    HistoryEntry, ItemRecord, OrderRecord, OutboxMessage, StoreError, WorkerRecord, outbox,
-    parse_status, parse_type, to_u8,
+    ClaimedMessage, HistoryEntry, ItemRecord, OrderRecord, OutboxMessage, StoreError, WorkerRecord,
+    outbox, parse_status, parse_type, to_u8,
 };
 
 /// Typed access to one row's columns.
@@ -125,4 +125,20 @@ pub(super) fn outbox_message(row: &impl Columns) -> Result<OutboxMessage, StoreE
         priority: small(Some(row.int("priority")?), "priority")?.unwrap_or_default(),
         payload: outbox::parse_payload(&row.text("payload")?)?,
     })
+}
+
+/// Leased outbox rows, oldest first.
+pub(super) fn claimed<R: Columns>(rows: &[R]) -> Result<Vec<ClaimedMessage>, StoreError> {
+    let mut claimed = rows
+        .iter()
+        .map(|row| {
+            Ok(ClaimedMessage {
+                id: row.int("id")?,
+                message: outbox_message(row)?,
+                request_id: row.opt_text("request_id")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    claimed.sort_by_key(|c| c.id);
+    Ok(claimed)
 }

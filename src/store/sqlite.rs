@@ -15,13 +15,14 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row};
 
-use crate::domain::{Money, NewOrder, ORDER_SERVICE, order_number};
+use crate::domain::{Money, NewOrder, ORDER_SERVICE, WorkerStatus, order_number};
 
 use super::migrations::{SQLITE, migrator};
 use super::rows::{self, Columns};
 use super::{
-    HistoryEntry, OrderPage, OrderQuery, OrderRecord, OutboxMessage, PlacedOrder, StatusChange,
-    Store, StoreError, TransitionOutcome, WorkerRecord, WriteMeta, outbox, parse_status,
+    ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OutboxMessage, PlacedOrder,
+    StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord, WorkerRegistration,
+    WriteMeta, interval_ms, outbox, parse_status,
 };
 
 #[derive(Debug, Clone)]
@@ -317,10 +318,14 @@ impl Store for SqliteStore {
         .await?;
         let message = outbox::for_transition(number, old, change)?;
         insert_outbox(&mut tx, &message, id, &change.meta).await?;
-        if change.counts_for_worker() {
+        if let Some((status, processed)) = change.worker_update() {
             sqlx::query(
-                "UPDATE workers SET orders_processed = orders_processed + 1 WHERE name = ?",
+                "UPDATE workers SET status = ?, orders_processed = orders_processed + ?, \
+                 last_seen = ? WHERE name = ?",
             )
+            .bind(status.as_str())
+            .bind(processed)
+            .bind(&now)
             .bind(&change.changed_by)
             .execute(&mut *tx)
             .await?;
@@ -355,5 +360,83 @@ impl Store for SqliteStore {
         .iter()
         .map(rows::outbox_message)
         .collect()
+    }
+
+    async fn claim_outbox(
+        &self,
+        claimant: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedMessage>, StoreError> {
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query(
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox \
+                          WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?) \
+                          ORDER BY id LIMIT ?) \
+             RETURNING id, message_id, exchange, routing_key, priority, payload, request_id",
+        )
+        .bind(claimant)
+        .bind(ts(until))
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows::claimed(&rows)
+    }
+
+    async fn mark_sent(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut qb = QueryBuilder::new("UPDATE outbox SET sent_at = ");
+        qb.push_bind(ts(now)).push(" WHERE id IN (");
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build().execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn register_worker(&self, worker: &WorkerRegistration) -> Result<bool, StoreError> {
+        let now = ts(worker.now);
+        let registered = sqlx::query(
+            "INSERT INTO workers (created_at, name, type, status, last_seen, heartbeat_interval_ms) \
+             VALUES (?, ?, ?, 'online', ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET type = excluded.type, status = 'online', \
+                 last_seen = excluded.last_seen, heartbeat_interval_ms = excluded.heartbeat_interval_ms \
+             WHERE workers.status = 'offline' \
+                OR (julianday(?) - julianday(workers.last_seen)) * 86400000.0 > workers.heartbeat_interval_ms * 2 \
+             RETURNING id",
+        )
+        .bind(&now)
+        .bind(&worker.name)
+        .bind(worker.specialty.to_string())
+        .bind(&now)
+        .bind(interval_ms(worker.heartbeat_interval))
+        .bind(&now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(registered.is_some())
+    }
+
+    async fn worker_seen(
+        &self,
+        name: &str,
+        status: WorkerStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workers SET status = ?, last_seen = ? WHERE name = ?")
+            .bind(status.as_str())
+            .bind(ts(now))
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -1,0 +1,109 @@
+//! Kitchen workers (CONTRACT §1 "Workers").
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::order::{OrderType, UnknownValue};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerStatus {
+    Online,
+    /// Cooking an order.
+    Processing,
+    /// Stopped cleanly, or silent for twice its heartbeat interval.
+    Offline,
+}
+
+impl WorkerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkerStatus::Online => "online",
+            WorkerStatus::Processing => "processing",
+            WorkerStatus::Offline => "offline",
+        }
+    }
+}
+
+impl fmt::Display for WorkerStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The order types a worker cooks; empty means every type ("general").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Specialty(Vec<OrderType>);
+
+impl Specialty {
+    pub fn general() -> Specialty {
+        Specialty(Vec::new())
+    }
+
+    pub fn only(types: impl IntoIterator<Item = OrderType>) -> Specialty {
+        let mut v: Vec<OrderType> = Vec::new();
+        for t in types {
+            if !v.contains(&t) {
+                v.push(t);
+            }
+        }
+        v.sort_by_key(|t| t.as_str());
+        Specialty(v)
+    }
+
+    pub fn cooks(&self, t: OrderType) -> bool {
+        self.0.is_empty() || self.0.contains(&t)
+    }
+
+    /// The types it cooks, all three for a general worker.
+    pub fn types(&self) -> Vec<OrderType> {
+        if self.0.is_empty() {
+            OrderType::ALL.to_vec()
+        } else {
+            self.0.clone()
+        }
+    }
+}
+
+/// `general`, or the types joined by commas (the `workers.type` column).
+impl fmt::Display for Specialty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("general");
+        }
+        let names: Vec<&str> = self.0.iter().map(|t| t.as_str()).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+/// Parses `dine_in,takeout`; empty, `general` or `all` is every type.
+impl FromStr for Specialty {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() || s == "general" || s == "all" {
+            return Ok(Specialty::general());
+        }
+        let types = s
+            .split(',')
+            .map(|p| p.trim().parse::<OrderType>())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Specialty::only(types))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specialties_round_trip_and_decide_what_a_worker_cooks() {
+        let s: Specialty = "takeout, dine_in,dine_in".parse().unwrap();
+        assert_eq!(s.to_string(), "dine_in,takeout");
+        assert!(s.cooks(OrderType::DineIn) && !s.cooks(OrderType::Delivery));
+        let g: Specialty = "".parse().unwrap();
+        assert_eq!(g.to_string(), "general");
+        assert!(OrderType::ALL.iter().all(|t| g.cooks(*t)));
+        assert!("pizza".parse::<Specialty>().is_err());
+    }
+}
