@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use common::{TestApp, TestStore, pizza_order};
 use restaurant_tui::domain::NewOrder;
 use restaurant_tui::store::{
-    HistoryEntry, OrderPage, OrderQuery, OrderRecord, OutboxMessage, PlacedOrder, StatusChange,
-    Store, StoreError, TransitionOutcome, WorkerRecord, WriteMeta,
+    ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OutboxMessage, PlacedOrder,
+    StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord, WorkerRegistration,
+    WriteMeta,
 };
 use serde_json::{Value, json};
 
@@ -564,6 +565,33 @@ impl Store for GatedStore {
     }
     async fn unsent_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
         self.inner.unsent_messages(limit).await
+    }
+    async fn claim_outbox(
+        &self,
+        claimant: &str,
+        limit: u32,
+        now: chrono::DateTime<chrono::Utc>,
+        lease: std::time::Duration,
+    ) -> Result<Vec<ClaimedMessage>, StoreError> {
+        self.inner.claim_outbox(claimant, limit, now, lease).await
+    }
+    async fn mark_sent(
+        &self,
+        ids: &[i64],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        self.inner.mark_sent(ids, now).await
+    }
+    async fn register_worker(&self, worker: &WorkerRegistration) -> Result<bool, StoreError> {
+        self.inner.register_worker(worker).await
+    }
+    async fn worker_seen(
+        &self,
+        name: &str,
+        status: restaurant_tui::domain::WorkerStatus,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        self.inner.worker_seen(name, status, now).await
     }
 }
 
