@@ -12,6 +12,7 @@
 //! `docs/ARCHITECTURE.md` follows one order through these modules.
 
 pub mod api;
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -1,0 +1,179 @@
+//! Messaging (CONTRACT §3): one trait, an in-process bus for the embedded default
+//! ([`memory::MemoryBus`]) and RabbitMQ for a real deployment.
+//!
+//! Topology decision: a kitchen order lands in exactly one queue, the queue of its type
+//! (`kitchen_{type}_queue`, bound to `kitchen.{type}.*`). A specialised worker consumes the
+//! queues of its types; a general worker consumes all three. So an order is never in two queues
+//! (nothing piles up), a worker is never handed an order it cannot cook (no requeue loop), and
+//! a delivery order waits untouched until a worker that cooks deliveries exists.
+
+pub mod memory;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::{mpsc, watch};
+
+use crate::domain::OrderType;
+
+/// A message to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// Logical exchange name (`orders_topic`, `notifications_fanout`); adapters add the prefix.
+    pub exchange: String,
+    pub routing_key: String,
+    pub priority: u8,
+    pub message_id: String,
+    pub request_id: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Whether the broker can be used right now; the console and readiness show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerStatus {
+    Connected,
+    Reconnecting,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error("the broker is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the broker refused the message: {0}")]
+    Refused(String),
+}
+
+#[async_trait]
+pub trait Broker: Send + Sync + std::fmt::Debug {
+    /// `memory` or `rabbitmq`.
+    fn kind(&self) -> &'static str;
+
+    fn status(&self) -> watch::Receiver<BrokerStatus>;
+
+    /// Publishes and returns once the broker has confirmed (persistent, with its priority).
+    async fn publish(&self, message: &Outgoing) -> Result<(), BrokerError>;
+
+    /// Kitchen orders of `types`, never more than `prefetch` unacknowledged at once.
+    async fn consume_orders(
+        &self,
+        consumer: &str,
+        types: &[OrderType],
+        prefetch: u16,
+    ) -> Result<Deliveries, BrokerError>;
+
+    /// Every status update from now on, on a queue of this subscriber's own that goes away
+    /// with it.
+    async fn subscribe_updates(&self, subscriber: &str) -> Result<Deliveries, BrokerError>;
+
+    /// Messages that could never be processed, with their reasons (oldest first).
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BrokerError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub body: Vec<u8>,
+    pub reason: String,
+}
+
+/// A stream of deliveries; dropping it stops consuming and hands back what was not acked.
+pub struct Deliveries {
+    rx: mpsc::Receiver<Delivery>,
+}
+
+impl Deliveries {
+    pub fn new(rx: mpsc::Receiver<Delivery>) -> Deliveries {
+        Deliveries { rx }
+    }
+
+    /// The next delivery; `None` once the broker side is gone.
+    pub async fn next(&mut self) -> Option<Delivery> {
+        self.rx.recv().await
+    }
+}
+
+/// One message handed to one consumer, to be settled exactly once.
+pub struct Delivery {
+    pub body: Vec<u8>,
+    pub message_id: Option<String>,
+    pub request_id: Option<String>,
+    /// The broker handed this message out before and it was not acknowledged.
+    pub redelivered: bool,
+    settle: Box<dyn Settle>,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("message_id", &self.message_id)
+            .field("redelivered", &self.redelivered)
+            .field("bytes", &self.body.len())
+            .finish()
+    }
+}
+
+/// How an adapter settles a delivery. Dropping one unsettled must hand the message back.
+#[async_trait]
+pub trait Settle: Send {
+    async fn ack(self: Box<Self>) -> Result<(), BrokerError>;
+    /// Back to its queue after `delay` (a transient failure, or a graceful hand-back).
+    async fn requeue(self: Box<Self>, delay: Duration) -> Result<(), BrokerError>;
+    /// To the dead-letter queue with the reason; it never comes back by itself.
+    async fn dead_letter(self: Box<Self>, reason: &str) -> Result<(), BrokerError>;
+}
+
+impl Delivery {
+    pub fn new(
+        body: Vec<u8>,
+        message_id: Option<String>,
+        request_id: Option<String>,
+        redelivered: bool,
+        settle: Box<dyn Settle>,
+    ) -> Delivery {
+        Delivery {
+            body,
+            message_id,
+            request_id,
+            redelivered,
+            settle,
+        }
+    }
+
+    pub async fn ack(self) -> Result<(), BrokerError> {
+        self.settle.ack().await
+    }
+
+    pub async fn requeue(self, delay: Duration) -> Result<(), BrokerError> {
+        self.settle.requeue(delay).await
+    }
+
+    pub async fn dead_letter(self, reason: &str) -> Result<(), BrokerError> {
+        self.settle.dead_letter(reason).await
+    }
+}
+
+/// The kitchen queue of an order type (before any prefix).
+pub fn kitchen_queue(t: OrderType) -> String {
+    format!("kitchen_{}_queue", t.as_str())
+}
+
+/// The order type a kitchen routing key (`kitchen.{type}.{priority}`) names.
+pub fn routed_type(routing_key: &str) -> Option<OrderType> {
+    let mut parts = routing_key.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("kitchen"), Some(t), Some(_), None) => t.parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_keys_name_their_type_queue() {
+        assert_eq!(routed_type("kitchen.dine_in.10"), Some(OrderType::DineIn));
+        assert_eq!(routed_type("kitchen.pickup.1"), None);
+        assert_eq!(routed_type("kitchen.dine_in"), None);
+        assert_eq!(kitchen_queue(OrderType::Delivery), "kitchen_delivery_queue");
+    }
+}
