@@ -59,6 +59,8 @@ pub struct Orders {
     clock: Arc<dyn Clock>,
     cook_times: CookTimes,
     retry: ExponentialBuilder,
+    /// Woken after each commit that wrote outbox rows, so the relay publishes at once.
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Orders {
@@ -74,7 +76,14 @@ impl Orders {
             clock,
             cook_times,
             retry,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Shares the relay's wake-up, so orders and transitions are published right after commit.
+    pub fn with_outbox_wake(mut self, wake: Arc<tokio::sync::Notify>) -> Orders {
+        self.outbox_wake = wake;
+        self
     }
 
     /// With a different retry schedule (tests use a fast one).
@@ -111,6 +120,7 @@ impl Orders {
             tracing::warn!(action = "db_retry", error = %e, retry_in_ms = after.as_millis() as u64, "placing an order failed; retrying")
         })
         .await?;
+        self.outbox_wake.notify_one();
         Ok(placed)
     }
 
@@ -182,7 +192,10 @@ impl Orders {
         .when(StoreError::is_transient)
         .await?;
         match outcome {
-            TransitionOutcome::Applied { from, .. } => Ok(from),
+            TransitionOutcome::Applied { from, .. } => {
+                self.outbox_wake.notify_one();
+                Ok(from)
+            }
             TransitionOutcome::NotFound => Err(ServiceError::NotFound(number.to_string())),
             TransitionOutcome::Refused { current } => Err(ServiceError::Conflict {
                 number: number.to_string(),

@@ -109,6 +109,9 @@ impl FromStr for OrderStatus {
 pub enum Transition {
     /// A kitchen worker picks the order up.
     StartCooking,
+    /// A worker picks up a redelivered order whose cook died mid-cooking (the broker handed the
+    /// message back when that cook's connection closed): it cooks again, as the new cook.
+    TakeOver,
     /// The worker's timer ran out.
     FinishCooking,
     /// An operator hands the order out (bump).
@@ -121,6 +124,7 @@ impl Transition {
     pub fn from(self) -> &'static [OrderStatus] {
         match self {
             Transition::StartCooking => &[OrderStatus::Received],
+            Transition::TakeOver => &[OrderStatus::Cooking],
             Transition::FinishCooking => &[OrderStatus::Cooking],
             Transition::Complete => &[OrderStatus::Ready],
             Transition::Cancel => &[OrderStatus::Received, OrderStatus::Cooking],
@@ -129,7 +133,7 @@ impl Transition {
 
     pub fn to(self) -> OrderStatus {
         match self {
-            Transition::StartCooking => OrderStatus::Cooking,
+            Transition::StartCooking | Transition::TakeOver => OrderStatus::Cooking,
             Transition::FinishCooking => OrderStatus::Ready,
             Transition::Complete => OrderStatus::Completed,
             Transition::Cancel => OrderStatus::Cancelled,
@@ -144,6 +148,7 @@ impl Transition {
     pub fn verb(self) -> &'static str {
         match self {
             Transition::StartCooking => "start cooking",
+            Transition::TakeOver => "take over",
             Transition::FinishCooking => "finish cooking",
             Transition::Complete => "complete",
             Transition::Cancel => "cancel",
@@ -273,6 +278,8 @@ mod tests {
         for done in [Ready, Completed, Cancelled] {
             assert!(!Transition::Cancel.allowed_from(done));
         }
+        assert!(Transition::TakeOver.allowed_from(Cooking));
+        assert!(!Transition::TakeOver.allowed_from(Received));
         for t in [
             Transition::StartCooking,
             Transition::FinishCooking,

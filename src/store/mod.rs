@@ -177,7 +177,11 @@ pub struct StatusChange {
 impl StatusChange {
     /// The worker that starts cooking becomes `processed_by`.
     fn processed_by(&self) -> Option<&str> {
-        (self.transition == Transition::StartCooking).then_some(self.changed_by.as_str())
+        matches!(
+            self.transition,
+            Transition::StartCooking | Transition::TakeOver
+        )
+        .then_some(self.changed_by.as_str())
     }
 
     /// Ready is when cooking ended (CONTRACT §5 "sets completed_at").
@@ -189,7 +193,7 @@ impl StatusChange {
     /// finishing makes it `online` again and counts the order (CONTRACT §5).
     fn worker_update(&self) -> Option<(WorkerStatus, i32)> {
         match self.transition {
-            Transition::StartCooking => Some((WorkerStatus::Processing, 0)),
+            Transition::StartCooking | Transition::TakeOver => Some((WorkerStatus::Processing, 0)),
             Transition::FinishCooking => Some((WorkerStatus::Online, 1)),
             Transition::Complete | Transition::Cancel => None,
         }

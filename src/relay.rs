@@ -1,0 +1,134 @@
+//! The outbox relay (CONTRACT §4): publishes committed outbox rows with publisher confirms and
+//! marks them sent. Woken right after each commit in this process; sweeps periodically for
+//! rows left by others (another process's commits, a relay that died mid-batch).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tracing::Instrument;
+
+use crate::broker::{Broker, BrokerError, Outgoing};
+use crate::domain::{Clock, ORDERS_EXCHANGE};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
+}
+
+#[derive(Debug, Clone)]
+pub struct Relay {
+    store: Arc<dyn Store>,
+    broker: Arc<dyn Broker>,
+    clock: Arc<dyn Clock>,
+    /// Unique per relay: leases name it.
+    name: String,
+    wake: Arc<Notify>,
+    pub batch: u32,
+    /// How long a claimed row stays this relay's; a relay that dies frees its rows after it.
+    pub lease: Duration,
+    pub sweep: Duration,
+}
+
+impl Relay {
+    pub fn new(
+        store: Arc<dyn Store>,
+        broker: Arc<dyn Broker>,
+        clock: Arc<dyn Clock>,
+        wake: Arc<Notify>,
+    ) -> Relay {
+        Relay {
+            store,
+            broker,
+            clock,
+            name: format!("relay-{}", uuid::Uuid::new_v4().simple()),
+            wake,
+            batch: 100,
+            lease: Duration::from_secs(30),
+            sweep: Duration::from_millis(500),
+        }
+    }
+
+    /// Publishes one batch; returns how many rows were sent. Rows whose publish failed stay
+    /// unsent and come back when their lease runs out.
+    pub async fn run_once(&self) -> Result<usize, RelayError> {
+        let now = self.clock.now();
+        let claimed = self
+            .store
+            .claim_outbox(&self.name, self.batch, now, self.lease)
+            .await?;
+        let mut sent = Vec::with_capacity(claimed.len());
+        let mut failure = None;
+        for row in &claimed {
+            let m = &row.message;
+            let outgoing = Outgoing {
+                exchange: m.exchange.clone(),
+                routing_key: m.routing_key.clone(),
+                priority: m.priority,
+                message_id: m.message_id.clone(),
+                request_id: row.request_id.clone(),
+                body: m.payload.to_string().into_bytes(),
+            };
+            let number = m.payload["order_number"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let span = tracing::info_span!("publish", request_id = row.request_id.as_deref().unwrap_or(""), order_number = %number);
+            match self
+                .broker
+                .publish(&outgoing)
+                .instrument(span.clone())
+                .await
+            {
+                Ok(()) => {
+                    sent.push(row.id);
+                    if m.exchange == ORDERS_EXCHANGE {
+                        span.in_scope(|| {
+                            tracing::info!(action = "order_published", routing_key = %m.routing_key, priority = m.priority, "order sent to the kitchen")
+                        });
+                    }
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if !sent.is_empty() {
+            self.store.mark_sent(&sent, self.clock.now()).await?;
+        }
+        match failure {
+            Some(e) => Err(e.into()),
+            None => Ok(sent.len()),
+        }
+    }
+
+    /// Runs until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match self.run_once().await {
+                Ok(n) if n == self.batch as usize => continue,
+                Ok(_) => backoff = Duration::from_millis(200),
+                Err(e) => {
+                    tracing::warn!(action = "relay_failed", error = %e, retry_in_ms = backoff.as_millis() as u64, "outbox messages wait for the next attempt");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+            }
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(self.sweep) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    }
+}
