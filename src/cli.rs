@@ -60,6 +60,9 @@ pub struct ServerArgs {
     /// Requests per second per client (default 100; 0 turns the limit off).
     #[arg(long, global = true)]
     pub rate_limit: Option<u32>,
+    /// Kitchen workers to run inside this process (serve).
+    #[arg(long, global = true, value_name = "N")]
+    pub workers: Option<u16>,
 }
 
 /// The old kitchen worker's flags; accepted in every form so old command lines parse.

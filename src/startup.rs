@@ -4,10 +4,16 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use tokio::sync::{Notify, watch};
+
 use crate::api::{self, ApiOptions};
+use crate::broker::Broker;
+use crate::broker::memory::MemoryBus;
 use crate::cli::{Cli, Command, Mode};
 use crate::config::{Config, ConfigError};
-use crate::domain::SystemClock;
+use crate::domain::{Clock, SystemClock};
+use crate::kitchen::{Worker, WorkerSpec};
+use crate::relay::Relay;
 use crate::service::Orders;
 use crate::store::{self, DatabaseTarget, StoreError};
 use crate::telemetry;
@@ -102,7 +108,13 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         } => {
             telemetry::init_stdout(service);
             let config = load_config(&cli, default_port)?;
-            serve(&config, read_only, shutdown_signal()).await
+            serve(
+                &config,
+                read_only,
+                cli.server.workers.unwrap_or(0),
+                shutdown_signal(),
+            )
+            .await
         }
     }
 }
@@ -159,12 +171,50 @@ async fn open_store(target: &DatabaseTarget) -> Result<Arc<dyn store::Store>, St
 pub async fn serve(
     config: &Config,
     read_only: bool,
+    workers: u16,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
     let target = config.database_target("configuration")?;
     let store = open_store(&target).await?;
-    let orders = Orders::new(store, Arc::new(SystemClock), config.kitchen.cook_time);
-    let router = api::router(orders, &ApiOptions::from_server(&config.server, read_only));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let wake = Arc::new(Notify::new());
+    let orders = Orders::new(store.clone(), clock.clone(), config.kitchen.cook_time)
+        .with_outbox_wake(wake.clone());
+    let (stop_tx, stop) = watch::channel(false);
+    // In-process workers cook from the in-process bus; the relay feeds it. Without workers (and
+    // until RabbitMQ is configured) orders wait durably in the outbox instead of in memory.
+    let mut kitchen = Vec::new();
+    let mut broker: Option<Arc<dyn Broker>> = None;
+    if workers > 0 && !read_only {
+        let bus: Arc<dyn Broker> = Arc::new(MemoryBus::new());
+        kitchen.push(tokio::spawn(
+            Relay::new(store.clone(), bus.clone(), clock.clone(), wake.clone()).run(stop.clone()),
+        ));
+        for i in 1..=workers {
+            let mut spec = WorkerSpec::new(format!("kitchen-{i}"));
+            spec.cook_times = config.kitchen.cook_time;
+            let worker = Worker::new(
+                spec,
+                store.clone(),
+                bus.clone(),
+                clock.clone(),
+                wake.clone(),
+            );
+            let name = worker.name().to_string();
+            let stop = stop.clone();
+            kitchen.push(tokio::spawn(async move {
+                if let Err(e) = worker.run(stop.clone()).await {
+                    tracing::error!(action = "worker_failed", worker_name = %name, error = &e as &dyn std::error::Error, error_type = "KitchenError", "worker stopped");
+                }
+            }));
+        }
+        broker = Some(bus);
+    }
+    let router = api::router_with_broker(
+        orders,
+        broker,
+        &ApiOptions::from_server(&config.server, read_only),
+    );
     let addr = format!("{}:{}", config.server.host, config.server.port);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -174,9 +224,21 @@ pub async fn serve(
         })?;
     let local: SocketAddr = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(action = "service_started", address = %local, port = local.port(), backend = target.describe(), "listening on http://{local}");
-    api::serve(listener, router, shutdown)
-        .await
-        .map_err(StartupError::Serve)?;
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let mut server_stop = stop.clone();
+    let served = api::serve(listener, router, async move {
+        let _ = server_stop.wait_for(|s| *s).await;
+    })
+    .await
+    .map_err(StartupError::Serve);
+    // Workers finish the order in hand (or hand it back) before the process exits.
+    for task in kitchen {
+        let _ = task.await;
+    }
+    served?;
     tracing::info!(action = "graceful_shutdown", "stopped");
     Ok(())
 }

@@ -283,3 +283,129 @@ async fn the_old_mode_command_lines_run_their_services() {
             .all(|l| l.contains(r#""service":"tracking-service""#))
     );
 }
+
+#[tokio::test]
+async fn serve_with_an_in_process_worker_cooks_every_order_to_ready() {
+    let zero = [
+        ("RESTAURANT_KITCHEN__COOK_TIME__DINE_IN", "0s"),
+        ("RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT", "10ms"),
+        ("RESTAURANT_KITCHEN__COOK_TIME__DELIVERY", "0s"),
+    ];
+    let p = Process::serve(
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--rate-limit",
+            "0",
+        ],
+        &zero,
+    );
+    let client = reqwest::Client::new();
+    let kinds = [
+        json!({"order_type": "dine_in", "table_number": 3}),
+        json!({"order_type": "takeout"}),
+        json!({"order_type": "delivery", "delivery_address": "12 Baker Street, London"}),
+    ];
+    let mut numbers = Vec::new();
+    for i in 0..10 {
+        let mut order = kinds[i % 3].clone();
+        order["customer_name"] = json!("Ann");
+        order["items"] = json!([{"name": "Pizza", "quantity": 1, "price": 9.5}]);
+        let r = client
+            .post(p.url("/orders"))
+            .json(&order)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        numbers.push(
+            r.json::<Value>().await.unwrap()["order_number"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    for n in &numbers {
+        loop {
+            let s: Value = client
+                .get(p.url(&format!("/orders/{n}/status")))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if s["current_status"] == "ready" {
+                assert_eq!(s["processed_by"], "kitchen-1");
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{n} never became ready: {s}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let h: Value = client
+            .get(p.url(&format!("/orders/{n}/history")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let statuses: Vec<&str> = h
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["received", "cooking", "ready"]);
+        assert_eq!(h[2]["changed_by"], "kitchen-1");
+    }
+    let workers: Value = client
+        .get(p.url("/workers/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(workers[0]["worker_name"], "kitchen-1");
+    assert_eq!(workers[0]["orders_processed"], 10);
+    let ready: Value = client
+        .get(p.url("/health/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["broker"]["status"], "up");
+
+    let (lines, status) = p.terminate();
+    assert!(status.success());
+    for action in [
+        "worker_registered",
+        "order_published",
+        "order_processing_started",
+        "order_completed",
+    ] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&format!(r#""action":"{action}""#))),
+            "no {action} line"
+        );
+    }
+    let started = lines
+        .iter()
+        .find(|l| l.contains(r#""action":"order_processing_started""#))
+        .unwrap();
+    let v: Value = serde_json::from_str(started).unwrap();
+    assert_eq!(v["worker_name"], "kitchen-1");
+    assert!(v["order_number"].as_str().unwrap().starts_with("ORD_"));
+}

@@ -25,10 +25,19 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         }
     };
     let db_up = database["status"] == "up";
+    let broker = match &state.broker {
+        None => json!({ "status": "not_configured" }),
+        Some(b) => {
+            let up = *b.status().borrow() == crate::broker::BrokerStatus::Connected;
+            json!({ "status": if up { "up" } else { "reconnecting" }, "kind": b.kind() })
+        }
+    };
+    // Orders are still accepted while the broker is away (they wait in the outbox), so only
+    // the database decides readiness.
     let body = json!({
         "status": if db_up { "ready" } else { "unavailable" },
         "database": database,
-        "broker": { "status": "not_configured" },
+        "broker": broker,
     });
     if db_up {
         (StatusCode::OK, Json(body)).into_response()

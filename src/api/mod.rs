@@ -31,6 +31,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::broker::Broker;
 use crate::service::Orders;
 
 pub use error::ApiError;
@@ -41,6 +42,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Clone)]
 pub struct AppState {
     pub orders: Orders,
+    /// The broker this process publishes to, if any (readiness reports it).
+    pub broker: Option<Arc<dyn Broker>>,
 }
 
 /// Which routes a process serves, and its limits.
@@ -76,7 +79,16 @@ impl ApiOptions {
 }
 
 pub fn router(orders: Orders, options: &ApiOptions) -> Router {
-    let state = AppState { orders };
+    router_with_broker(orders, None, options)
+}
+
+/// [`router`] for a process that also publishes to a broker.
+pub fn router_with_broker(
+    orders: Orders,
+    broker: Option<Arc<dyn Broker>>,
+    options: &ApiOptions,
+) -> Router {
+    let state = AppState { orders, broker };
     // `max_concurrent` creations run at once and as many more may wait their turn; beyond that
     // the API answers 503 at once instead of queueing without bound (CONTRACT §6).
     let create = post(orders::create).layer(
