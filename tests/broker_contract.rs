@@ -2,6 +2,8 @@
 //! One story for every broker adapter (CONTRACT §3): routing by type, priority, prefetch,
 //! ack / requeue / dead-letter, hand-back of unsettled deliveries, fanout to every subscriber.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +15,13 @@ macro_rules! contract {
     ($($test:ident),* $(,)?) => {
         mod memory {
             $( #[tokio::test] async fn $test() { super::$test(std::sync::Arc::new(super::MemoryBus::new())).await } )*
+        }
+        mod rabbitmq {
+            $( #[tokio::test] async fn $test() {
+                let broker = super::common::rabbitmq().await;
+                super::$test(std::sync::Arc::new(broker.clone())).await;
+                let _ = broker.delete_topology().await;
+            } )*
         }
     };
 }

@@ -7,6 +7,7 @@
 //! (nothing piles up), a worker is never handed an order it cannot cook (no requeue loop), and
 //! a delivery order waits untouched until a worker that cooks deliveries exists.
 
+pub mod amqp;
 pub mod memory;
 
 use std::time::Duration;

@@ -271,3 +271,19 @@ pub fn pizza_order() -> serde_json::Value {
         "items": [{"name": "Margherita", "quantity": 2, "price": 12.50}]
     })
 }
+
+/// RabbitMQ for one test: the broker at `TEST_AMQP_URL` (default guest on 127.0.0.1:5672) under
+/// a random name prefix, so parallel tests never cross. Fails loudly if it cannot connect.
+pub async fn rabbitmq() -> restaurant_tui::broker::amqp::AmqpBroker {
+    let url = std::env::var("TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f?heartbeat=10".into());
+    let prefix = format!("t{}.", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let broker = restaurant_tui::broker::amqp::AmqpBroker::start(url.clone(), prefix);
+    broker.wait_connected(std::time::Duration::from_secs(15)).await.unwrap_or_else(|e| {
+        panic!(
+            "this test needs RabbitMQ at {url} (set TEST_AMQP_URL to point elsewhere, or start it: \
+             rabbitmq-server -detached): {e}"
+        )
+    });
+    broker
+}

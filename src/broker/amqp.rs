@@ -1,0 +1,592 @@
+//! RabbitMQ through lapin: the compatible topology of CONTRACT §3 behind an optional name prefix.
+//!
+//! One supervisor task owns the connection: it connects (unlimited retries, delay capped at
+//! 10 s, every wait bounded by a timeout), declares the topology, publishes `Connected`, watches
+//! the link, and on loss publishes `Reconnecting` and starts over. Consumers re-subscribe on
+//! every new link; the broker hands their unacknowledged messages to others when a link dies.
+//! (lapin's own in-place recovery is left off so that exactly one mechanism rebuilds.)
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use futures_util::stream::select_all;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
+    BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions, ExchangeDeleteOptions,
+    QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
+};
+use tokio::sync::{Mutex, mpsc, watch};
+
+use super::{
+    Broker, BrokerError, BrokerStatus, DeadLetter, Deliveries, Delivery, Outgoing, Settle,
+    kitchen_queue,
+};
+use crate::domain::{NOTIFICATIONS_EXCHANGE, ORDERS_EXCHANGE, OrderType};
+
+/// Bound on every single broker round trip.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// The durable notifications queue keeps at most this many updates (oldest dropped).
+const NOTIFICATIONS_QUEUE_LIMIT: i32 = 10_000;
+const DEAD_LETTER_EXCHANGE: &str = "dead_letters";
+const DEAD_LETTER_QUEUE: &str = "dead_letter_queue";
+const REASON_HEADER: &str = "x-reason";
+const REQUEST_ID_HEADER: &str = "request_id";
+
+#[derive(Debug, Clone)]
+pub struct AmqpBroker {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    prefix: String,
+    link: watch::Sender<Option<Arc<Link>>>,
+    status: watch::Sender<BrokerStatus>,
+}
+
+#[derive(Debug)]
+struct Link {
+    conn: Connection,
+    /// In confirm mode; one publish (and its confirm) at a time.
+    publish: Mutex<Channel>,
+}
+
+fn err(e: impl std::fmt::Display) -> BrokerError {
+    BrokerError::Unavailable(e.to_string())
+}
+
+async fn bounded<T, E: std::fmt::Display>(
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, BrokerError> {
+    match tokio::time::timeout(TIMEOUT, f).await {
+        Ok(r) => r.map_err(err),
+        Err(_) => Err(BrokerError::Unavailable(
+            "the broker did not answer in time".into(),
+        )),
+    }
+}
+
+impl AmqpBroker {
+    /// Starts the supervisor; the first connection is made in the background (see
+    /// [`AmqpBroker::wait_connected`]).
+    pub fn start(uri: String, prefix: String) -> AmqpBroker {
+        let (link, _) = watch::channel(None);
+        let (status, _) = watch::channel(BrokerStatus::Reconnecting);
+        let shared = Arc::new(Shared {
+            prefix,
+            link,
+            status,
+        });
+        tokio::spawn(supervise(uri, Arc::downgrade(&shared)));
+        AmqpBroker { shared }
+    }
+
+    /// Waits until connected, at most `limit`.
+    pub async fn wait_connected(&self, limit: Duration) -> Result<(), BrokerError> {
+        let mut status = self.shared.status.subscribe();
+        tokio::time::timeout(limit, status.wait_for(|s| *s == BrokerStatus::Connected))
+            .await
+            .map_err(|_| BrokerError::Unavailable("could not connect to RabbitMQ in time".into()))?
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn name(&self, base: &str) -> String {
+        format!("{}{base}", self.shared.prefix)
+    }
+
+    async fn link(&self) -> Result<Arc<Link>, BrokerError> {
+        self.shared
+            .link
+            .borrow()
+            .clone()
+            .ok_or_else(|| BrokerError::Unavailable("reconnecting to RabbitMQ".into()))
+    }
+
+    /// Deletes this prefix's exchanges and queues (test teardown; never used in production).
+    pub async fn delete_topology(&self) -> Result<(), BrokerError> {
+        let ch = bounded(self.link().await?.conn.create_channel()).await?;
+        let mut queues: Vec<String> = OrderType::ALL.iter().map(|t| kitchen_queue(*t)).collect();
+        queues
+            .extend(["kitchen_queue", "notifications_queue", DEAD_LETTER_QUEUE].map(String::from));
+        for q in queues {
+            bounded(ch.queue_delete(self.name(&q).into(), QueueDeleteOptions::default())).await?;
+        }
+        for x in [
+            ORDERS_EXCHANGE,
+            NOTIFICATIONS_EXCHANGE,
+            DEAD_LETTER_EXCHANGE,
+        ] {
+            bounded(ch.exchange_delete(self.name(x).into(), ExchangeDeleteOptions::default()))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Connects, declares, watches; forever, until the broker handle is dropped.
+async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let Some(s) = shared.upgrade() else { return };
+        match connect(&uri, &s.prefix).await {
+            Ok(link) => {
+                delay = Duration::from_millis(100);
+                tracing::info!(action = "rabbitmq_connected", "connected to RabbitMQ");
+                let link = Arc::new(link);
+                s.link.send_replace(Some(link.clone()));
+                s.status.send_replace(BrokerStatus::Connected);
+                drop(s);
+                // lapin notices a dead peer through AMQP heartbeats; look at it every second.
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if shared.strong_count() == 0 {
+                        return;
+                    }
+                    if !link.conn.status().connected() {
+                        break;
+                    }
+                }
+                if let Some(s) = shared.upgrade() {
+                    s.link.send_replace(None);
+                    s.status.send_replace(BrokerStatus::Reconnecting);
+                }
+                tracing::warn!(
+                    action = "rabbitmq_reconnecting",
+                    "lost RabbitMQ; reconnecting"
+                );
+            }
+            Err(e) => {
+                s.status.send_replace(BrokerStatus::Reconnecting);
+                drop(s);
+                tracing::warn!(action = "rabbitmq_reconnecting", error = %e, retry_in_ms = delay.as_millis() as u64, "cannot reach RabbitMQ; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+async fn connect(uri: &str, prefix: &str) -> Result<Link, BrokerError> {
+    let props = ConnectionProperties::default().with_connection_name("restaurant-tui".into());
+    let conn = bounded(Connection::connect(uri, props)).await?;
+    let ch = bounded(conn.create_channel()).await?;
+    declare(&ch, prefix).await?;
+    bounded(ch.confirm_select(ConfirmSelectOptions::default())).await?;
+    Ok(Link {
+        conn,
+        publish: Mutex::new(ch),
+    })
+}
+
+fn args(pairs: &[(&str, AMQPValue)]) -> FieldTable {
+    let mut t = FieldTable::default();
+    for (k, v) in pairs {
+        t.insert((*k).into(), v.clone());
+    }
+    t
+}
+
+/// The topology of CONTRACT §3 (idempotent: safe on every connect).
+async fn declare(ch: &Channel, prefix: &str) -> Result<(), BrokerError> {
+    let n = |base: &str| -> ShortString { format!("{prefix}{base}").into() };
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    let durable_q = QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    let priority = args(&[("x-max-priority", AMQPValue::LongInt(10))]);
+    bounded(ch.exchange_declare(
+        n(ORDERS_EXCHANGE),
+        ExchangeKind::Topic,
+        durable,
+        FieldTable::default(),
+    ))
+    .await?;
+    bounded(ch.exchange_declare(
+        n(NOTIFICATIONS_EXCHANGE),
+        ExchangeKind::Fanout,
+        durable,
+        FieldTable::default(),
+    ))
+    .await?;
+    bounded(ch.exchange_declare(
+        n(DEAD_LETTER_EXCHANGE),
+        ExchangeKind::Fanout,
+        durable,
+        FieldTable::default(),
+    ))
+    .await?;
+    for t in OrderType::ALL {
+        let q = n(&kitchen_queue(t));
+        bounded(ch.queue_declare(q.clone(), durable_q, priority.clone())).await?;
+        bounded(ch.queue_bind(
+            q,
+            n(ORDERS_EXCHANGE),
+            format!("kitchen.{t}.*").into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        ))
+        .await?;
+    }
+    // Declared for compatibility and left unbound: every order lives in its type's queue only.
+    bounded(ch.queue_declare(n("kitchen_queue"), durable_q, priority)).await?;
+    let bounded_queue = args(&[
+        (
+            "x-max-length",
+            AMQPValue::LongInt(NOTIFICATIONS_QUEUE_LIMIT),
+        ),
+        ("x-overflow", AMQPValue::LongString("drop-head".into())),
+    ]);
+    bounded(ch.queue_declare(n("notifications_queue"), durable_q, bounded_queue)).await?;
+    bounded(ch.queue_bind(
+        n("notifications_queue"),
+        n(NOTIFICATIONS_EXCHANGE),
+        "".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    ))
+    .await?;
+    bounded(ch.queue_declare(n(DEAD_LETTER_QUEUE), durable_q, FieldTable::default())).await?;
+    bounded(ch.queue_bind(
+        n(DEAD_LETTER_QUEUE),
+        n(DEAD_LETTER_EXCHANGE),
+        "".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    ))
+    .await?;
+    Ok(())
+}
+
+fn header(props: &BasicProperties, key: &str) -> Option<String> {
+    props
+        .headers()
+        .as_ref()?
+        .inner()
+        .iter()
+        .find(|(k, _)| k.as_str() == key)
+        .and_then(|(_, v)| match v {
+            AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+            AMQPValue::ShortString(s) => Some(s.as_str().to_string()),
+            _ => None,
+        })
+}
+
+impl AmqpBroker {
+    async fn publish_to(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        props: BasicProperties,
+        body: &[u8],
+    ) -> Result<(), BrokerError> {
+        let link = self.link().await?;
+        let ch = link.publish.lock().await;
+        let confirm = bounded(ch.basic_publish(
+            self.name(exchange).into(),
+            routing_key.into(),
+            BasicPublishOptions::default(),
+            body,
+            props,
+        ))
+        .await?;
+        match bounded(confirm).await? {
+            Confirmation::Ack(_) | Confirmation::NotRequested => Ok(()),
+            Confirmation::Nack(_) => Err(BrokerError::Refused(
+                "RabbitMQ did not take the message".into(),
+            )),
+        }
+    }
+
+    /// Forwards deliveries from `queues` (re-subscribing on every new link) until the receiver
+    /// is dropped; then closes the channel, which hands unacknowledged messages back.
+    /// When connected, returns once the first subscription is in place, so nothing published
+    /// after this call is missed; when not, at once (it subscribes on the next connection).
+    async fn forward(
+        &self,
+        queues: Vec<String>,
+        prefetch: u16,
+        tag: String,
+        own_queue: bool,
+    ) -> Deliveries {
+        let (tx, rx) = mpsc::channel(usize::from(prefetch.max(1)));
+        let (ready_tx, ready) = tokio::sync::oneshot::channel::<()>();
+        let mut ready_tx = Some(ready_tx);
+        let broker = self.clone();
+        let connected = *self.shared.status.borrow() == BrokerStatus::Connected;
+        tokio::spawn(async move {
+            let mut links = broker.shared.link.subscribe();
+            loop {
+                let link = tokio::select! {
+                    l = links.wait_for(|l| l.is_some()) => match l { Ok(l) => l.clone(), Err(_) => return },
+                    () = tx.closed() => return,
+                };
+                let Some(link) = link else { continue };
+                match broker
+                    .subscribe(&link, &queues, prefetch, &tag, own_queue)
+                    .await
+                {
+                    Ok((ch, consumers)) => {
+                        if let Some(r) = ready_tx.take() {
+                            let _ = r.send(());
+                        }
+                        let mut merged = select_all(consumers);
+                        loop {
+                            tokio::select! {
+                                item = merged.next() => match item {
+                                    Some(Ok(d)) => {
+                                        let delivery = Delivery::new(
+                                            d.data.clone(),
+                                            d.properties.message_id().as_ref().map(|m| m.as_str().to_string()),
+                                            header(&d.properties, REQUEST_ID_HEADER),
+                                            d.redelivered,
+                                            Box::new(AmqpSettle { broker: broker.clone(), delivery: Some(d) }),
+                                        );
+                                        if tx.send(delivery).await.is_err() {
+                                            let _ = ch.close(200, "consumer stopped".into()).await;
+                                            return;
+                                        }
+                                    }
+                                    _ => break,
+                                },
+                                () = tx.closed() => {
+                                    let _ = ch.close(200, "consumer stopped".into()).await;
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(action = "rabbitmq_consume_failed", error = %e, "cannot subscribe; waiting for the next connection")
+                    }
+                }
+                // This link is dead (or refused us): wait for the supervisor's next one.
+                let _ = tokio::time::timeout(Duration::from_secs(1), links.changed()).await;
+            }
+        });
+        if connected {
+            let _ = tokio::time::timeout(TIMEOUT, ready).await;
+        }
+        Deliveries::new(rx)
+    }
+
+    async fn subscribe(
+        &self,
+        link: &Link,
+        queues: &[String],
+        prefetch: u16,
+        tag: &str,
+        own_queue: bool,
+    ) -> Result<(Channel, Vec<lapin::Consumer>), BrokerError> {
+        let ch = bounded(link.conn.create_channel()).await?;
+        // global: the prefetch bounds the whole channel, across all of this worker's queues.
+        bounded(ch.basic_qos(prefetch.max(1), BasicQosOptions { global: true })).await?;
+        let mut names: Vec<ShortString> = queues.iter().map(|q| self.name(q).into()).collect();
+        if own_queue {
+            let limit = args(&[
+                (
+                    "x-max-length",
+                    AMQPValue::LongInt(NOTIFICATIONS_QUEUE_LIMIT),
+                ),
+                ("x-overflow", AMQPValue::LongString("drop-head".into())),
+            ]);
+            let options = QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..Default::default()
+            };
+            let q = bounded(ch.queue_declare("".into(), options, limit)).await?;
+            let name: ShortString = q.name().clone();
+            bounded(ch.queue_bind(
+                name.clone(),
+                self.name(NOTIFICATIONS_EXCHANGE).into(),
+                "".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            ))
+            .await?;
+            names = vec![name];
+        }
+        let mut consumers = Vec::new();
+        for (i, q) in names.into_iter().enumerate() {
+            let consumer_tag: ShortString =
+                format!("{tag}-{i}-{}", uuid::Uuid::new_v4().simple()).into();
+            consumers.push(
+                bounded(ch.basic_consume(
+                    q,
+                    consumer_tag,
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                ))
+                .await?,
+            );
+        }
+        Ok((ch, consumers))
+    }
+}
+
+struct AmqpSettle {
+    broker: AmqpBroker,
+    delivery: Option<lapin::message::Delivery>,
+}
+
+#[async_trait]
+impl Settle for AmqpSettle {
+    async fn ack(mut self: Box<Self>) -> Result<(), BrokerError> {
+        match self.delivery.take() {
+            Some(d) => bounded(d.acker.ack(BasicAckOptions::default()))
+                .await
+                .map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    /// RabbitMQ has no delayed requeue: the message is held (still counting against the
+    /// prefetch) for `delay`, then handed back, so a failing order cannot spin.
+    async fn requeue(mut self: Box<Self>, delay: Duration) -> Result<(), BrokerError> {
+        let Some(d) = self.delivery.take() else {
+            return Ok(());
+        };
+        tokio::time::sleep(delay).await;
+        bounded(d.acker.nack(BasicNackOptions {
+            requeue: true,
+            ..Default::default()
+        }))
+        .await
+        .map(|_| ())
+    }
+
+    async fn dead_letter(mut self: Box<Self>, reason: &str) -> Result<(), BrokerError> {
+        let Some(d) = self.delivery.take() else {
+            return Ok(());
+        };
+        let mut headers = d.properties.headers().clone().unwrap_or_default();
+        headers.insert(
+            REASON_HEADER.into(),
+            AMQPValue::LongString(LongString::from(reason.to_string())),
+        );
+        let props = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_headers(headers);
+        match self
+            .broker
+            .publish_to(DEAD_LETTER_EXCHANGE, "", props, &d.data)
+            .await
+        {
+            Ok(()) => bounded(d.acker.ack(BasicAckOptions::default()))
+                .await
+                .map(|_| ()),
+            Err(e) => {
+                let _ = d
+                    .acker
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        ..Default::default()
+                    })
+                    .await;
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for AmqpSettle {
+    /// Dropped unsettled (its consumer stopped or crashed): hand it back now rather than when
+    /// the channel closes.
+    fn drop(&mut self) {
+        if let Some(d) = self.delivery.take() {
+            tokio::spawn(async move {
+                let _ = d
+                    .acker
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        ..Default::default()
+                    })
+                    .await;
+            });
+        }
+    }
+}
+
+#[async_trait]
+impl Broker for AmqpBroker {
+    fn kind(&self) -> &'static str {
+        "rabbitmq"
+    }
+
+    fn status(&self) -> watch::Receiver<BrokerStatus> {
+        self.shared.status.subscribe()
+    }
+
+    async fn publish(&self, m: &Outgoing) -> Result<(), BrokerError> {
+        let mut headers = FieldTable::default();
+        if let Some(r) = &m.request_id {
+            headers.insert(
+                REQUEST_ID_HEADER.into(),
+                AMQPValue::LongString(LongString::from(r.clone())),
+            );
+        }
+        let props = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_priority(m.priority.min(10))
+            .with_message_id(m.message_id.clone().into())
+            .with_content_type("application/json".into())
+            .with_headers(headers);
+        self.publish_to(&m.exchange, &m.routing_key, props, &m.body)
+            .await
+    }
+
+    async fn consume_orders(
+        &self,
+        consumer: &str,
+        types: &[OrderType],
+        prefetch: u16,
+    ) -> Result<Deliveries, BrokerError> {
+        let queues = types.iter().map(|t| kitchen_queue(*t)).collect();
+        Ok(self
+            .forward(queues, prefetch, consumer.to_string(), false)
+            .await)
+    }
+
+    async fn subscribe_updates(&self, subscriber: &str) -> Result<Deliveries, BrokerError> {
+        Ok(self
+            .forward(Vec::new(), 256, subscriber.to_string(), true)
+            .await)
+    }
+
+    /// A look at the dead-letter queue: messages are taken and handed straight back.
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BrokerError> {
+        let ch = bounded(self.link().await?.conn.create_channel()).await?;
+        let mut seen = Vec::new();
+        while seen.len() < limit {
+            match bounded(ch.basic_get(
+                self.name(DEAD_LETTER_QUEUE).into(),
+                BasicGetOptions::default(),
+            ))
+            .await?
+            {
+                Some(m) => seen.push(m),
+                None => break,
+            }
+        }
+        let letters = seen
+            .iter()
+            .map(|m| DeadLetter {
+                body: m.delivery.data.clone(),
+                reason: header(&m.delivery.properties, REASON_HEADER).unwrap_or_default(),
+            })
+            .collect();
+        let _ = ch.close(200, "peeked".into()).await; // unacked: all go back to the queue
+        Ok(letters)
+    }
+}
