@@ -43,6 +43,11 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// A standalone kitchen worker (needs RabbitMQ): --name NAME [--order-types dine_in,takeout]
+    /// [--heartbeat-interval 30] [--prefetch 1] [--cook-time dine_in=8s,takeout=10s,delivery=12s].
+    Worker,
+    /// Print each status update as a line (needs RabbitMQ); logs go to stderr.
+    Notify,
 }
 
 /// Where and how the API listens; each overrides the configuration.
@@ -65,17 +70,29 @@ pub struct ServerArgs {
     pub workers: Option<u16>,
 }
 
-/// The old kitchen worker's flags; accepted in every form so old command lines parse.
+/// A kitchen worker's flags (`worker`, `--mode=kitchen-worker`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WorkerArgs {
-    #[arg(long, hide = true)]
+    /// The worker's unique name.
+    #[arg(
+        long = "worker-name",
+        visible_alias = "name",
+        global = true,
+        value_name = "NAME"
+    )]
     pub worker_name: Option<String>,
-    #[arg(long, hide = true)]
+    /// Order types it cooks, comma-separated (default: all).
+    #[arg(long, global = true, value_name = "TYPES")]
     pub order_types: Option<String>,
-    #[arg(long, hide = true)]
+    /// Seconds between heartbeats (default 30); silent for twice this, it shows offline.
+    #[arg(long, global = true, value_name = "SECONDS")]
     pub heartbeat_interval: Option<u64>,
-    #[arg(long, hide = true)]
+    /// Orders held at once (default 1).
+    #[arg(long, global = true)]
     pub prefetch: Option<u16>,
+    /// Cooking times, e.g. dine_in=8s,takeout=10s,delivery=250ms (overrides kitchen.cook_time).
+    #[arg(long, global = true, value_name = "TIMES")]
+    pub cook_time: Option<String>,
 }
 
 #[cfg(test)]

@@ -271,7 +271,8 @@ impl Config {
                 "server.rate_limit_burst: must be at least 1",
             ));
         }
-        self.database_target(origin).map(|_| ())
+        self.database_target(origin)?;
+        self.broker_target(origin).map(|_| ())
     }
 
     /// Where the orders live: PostgreSQL if a URL or host names it, else the embedded SQLite file.
@@ -339,6 +340,83 @@ impl Config {
             .join("restaurant.db");
         Ok(DatabaseTarget::Sqlite { path })
     }
+}
+
+/// Where RabbitMQ is, when configured.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BrokerTarget {
+    /// With credentials; never logged.
+    pub uri: String,
+    /// `host:port/vhost`, for messages.
+    pub display: String,
+    pub prefix: String,
+}
+
+impl fmt::Debug for BrokerTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BrokerTarget")
+            .field("display", &self.display)
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+impl Config {
+    /// RabbitMQ if a URL or host names it; `None` means the in-process bus.
+    pub fn broker_target(&self, origin: &str) -> Result<Option<BrokerTarget>, ConfigError> {
+        let r = &self.rabbitmq;
+        let prefix = r.prefix.clone().unwrap_or_default();
+        let uri = if let Some(url) = r.url.as_deref().filter(|u| !u.is_empty()) {
+            if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
+                return Err(ConfigError::new(
+                    origin,
+                    format!("rabbitmq.url: {} is not an amqp:// URL", redact_url(url)),
+                ));
+            }
+            url.to_string()
+        } else if let Some(host) = r.host.as_deref().filter(|h| !h.is_empty()) {
+            format!(
+                "amqp://{}:{}@{}:{}/{}",
+                encode(r.user.as_deref().unwrap_or("guest")),
+                encode(r.password.as_deref().unwrap_or("guest")),
+                host,
+                r.port.unwrap_or(5672),
+                encode(r.vhost.as_deref().unwrap_or("/")),
+            )
+        } else {
+            return Ok(None);
+        };
+        // AMQP heartbeats let a half-open link be noticed within seconds.
+        let uri = if uri.contains("heartbeat=") {
+            uri
+        } else if uri.contains('?') {
+            format!("{uri}&heartbeat=10")
+        } else {
+            format!("{uri}?heartbeat=10")
+        };
+        let display = redact_url(&uri)
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        Ok(Some(BrokerTarget {
+            uri,
+            display,
+            prefix,
+        }))
+    }
+}
+
+/// Percent-encodes a URL component (user, password, vhost).
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.

@@ -141,3 +141,48 @@ fn the_example_file_in_the_repository_loads() {
         Ok(())
     });
 }
+
+#[test]
+fn the_rabbitmq_block_becomes_a_url_with_a_heartbeat_and_no_password_in_sight() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file(
+            "c.yaml",
+            "rabbitmq:\n  host: mq\n  user: chef\n  password: p@ss/w\n  vhost: /\n  prefix: k1.\n",
+        )?;
+        let c = load(jail, Some("c.yaml")).unwrap().config;
+        let t = c.broker_target("t").unwrap().unwrap();
+        assert_eq!(t.uri, "amqp://chef:p%40ss%2Fw@mq:5672/%2F?heartbeat=10");
+        assert_eq!(t.prefix, "k1.");
+        assert!(!format!("{t:?}").contains("p%40ss"));
+        jail.set_env(
+            "AMQP_URL",
+            "amqp://guest:guest@localhost:5672/%2f?heartbeat=5",
+        );
+        let c = load(jail, Some("c.yaml")).unwrap().config;
+        assert_eq!(
+            c.broker_target("t").unwrap().unwrap().uri,
+            "amqp://guest:guest@localhost:5672/%2f?heartbeat=5"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn without_rabbitmq_the_broker_is_in_process() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        assert_eq!(
+            load(jail, None).unwrap().config.broker_target("t").unwrap(),
+            None
+        );
+        jail.set_env("AMQP_URL", "http://nope");
+        assert!(
+            load(jail, None)
+                .unwrap_err()
+                .to_string()
+                .contains("rabbitmq.url")
+        );
+        Ok(())
+    });
+}

@@ -302,6 +302,7 @@ impl Worker {
             )
             .await?;
         let heartbeat = tokio::spawn(self.clone().heartbeat());
+        tracing::info!(action = "service_started", worker_name = %self.spec.name, prefetch = self.spec.prefetch, "taking orders");
         let cooking_stop = stop.clone();
         loop {
             let next = tokio::select! {

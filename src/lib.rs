@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod kitchen;
+pub mod notifications;
 pub mod relay;
 pub mod service;
 pub mod startup;

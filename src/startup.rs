@@ -3,14 +3,16 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
 use crate::api::{self, ApiOptions};
 use crate::broker::Broker;
+use crate::broker::amqp::AmqpBroker;
 use crate::broker::memory::MemoryBus;
 use crate::cli::{Cli, Command, Mode};
-use crate::config::{Config, ConfigError};
+use crate::config::{BrokerTarget, Config, ConfigError};
 use crate::domain::{Clock, SystemClock};
 use crate::kitchen::{Worker, WorkerSpec};
 use crate::relay::Relay;
@@ -36,8 +38,10 @@ pub enum StartupError {
     },
     #[error("the HTTP server failed: {0}")]
     Serve(#[source] std::io::Error),
-    #[error("{0} is not available in this build yet")]
-    NotAvailable(&'static str),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Kitchen(#[from] crate::kitchen::KitchenError),
 }
 
 /// What the command line asks for, once the old and new forms are reconciled.
@@ -50,7 +54,8 @@ enum Run {
     },
     Migrate,
     Console,
-    Unavailable(&'static str),
+    Worker,
+    Notify,
 }
 
 fn plan(cli: &Cli) -> Run {
@@ -66,10 +71,8 @@ fn plan(cli: &Cli) -> Run {
             read_only: true,
             default_port: 3002,
         },
-        (Some(Mode::KitchenWorker), None) => Run::Unavailable("--mode=kitchen-worker"),
-        (Some(Mode::NotificationSubscriber), None) => {
-            Run::Unavailable("--mode=notification-subscriber")
-        }
+        (_, Some(Command::Worker)) | (Some(Mode::KitchenWorker), None) => Run::Worker,
+        (_, Some(Command::Notify)) | (Some(Mode::NotificationSubscriber), None) => Run::Notify,
         (None, None) => Run::Console,
     }
 }
@@ -78,7 +81,9 @@ fn plan(cli: &Cli) -> Run {
 pub fn service_name(cli: &Cli) -> &'static str {
     match plan(cli) {
         Run::Serve { service, .. } => service,
-        Run::Migrate | Run::Unavailable(_) => "order-service",
+        Run::Migrate => "order-service",
+        Run::Worker => "kitchen-worker",
+        Run::Notify => "notification-subscriber",
         Run::Console => "console",
     }
 }
@@ -92,7 +97,17 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
             let _ = Cli::command().print_help();
             Ok(())
         }
-        Run::Unavailable(what) => Err(StartupError::NotAvailable(what)),
+        Run::Worker => {
+            telemetry::init_stdout("kitchen-worker");
+            let config = load_config(&cli, 3000)?;
+            run_worker(&config, &cli.worker, shutdown_signal()).await
+        }
+        Run::Notify => {
+            // stdout carries the notification lines; the JSON log lines go to stderr.
+            telemetry::init_stderr("notification-subscriber");
+            let config = load_config(&cli, 3000)?;
+            run_notify(&config, shutdown_signal()).await
+        }
         Run::Migrate => {
             telemetry::init_stdout(service_name(&cli));
             let config = load_config(&cli, 3000)?;
@@ -146,6 +161,9 @@ fn load_config(cli: &Cli, default_port: u16) -> Result<Config, StartupError> {
     if let Some(r) = s.rate_limit {
         config.server.rate_limit_per_second = r;
     }
+    if let Some(times) = &cli.worker.cook_time {
+        apply_cook_times(&mut config.kitchen.cook_time, times)?;
+    }
     config.check("command line")?;
     Ok(config)
 }
@@ -181,12 +199,16 @@ pub async fn serve(
     let orders = Orders::new(store.clone(), clock.clone(), config.kitchen.cook_time)
         .with_outbox_wake(wake.clone());
     let (stop_tx, stop) = watch::channel(false);
-    // In-process workers cook from the in-process bus; the relay feeds it. Without workers (and
-    // until RabbitMQ is configured) orders wait durably in the outbox instead of in memory.
+    // With RabbitMQ the relay publishes there; without it, in-process workers cook from the
+    // in-process bus. With neither, orders wait durably in the outbox instead of in memory.
     let mut kitchen = Vec::new();
     let mut broker: Option<Arc<dyn Broker>> = None;
-    if workers > 0 && !read_only {
-        let bus: Arc<dyn Broker> = Arc::new(MemoryBus::new());
+    let rabbit = config.broker_target("configuration")?;
+    if (workers > 0 || rabbit.is_some()) && !read_only {
+        let bus: Arc<dyn Broker> = match &rabbit {
+            Some(t) => start_rabbitmq(t),
+            None => Arc::new(MemoryBus::new()),
+        };
         kitchen.push(tokio::spawn(
             Relay::new(store.clone(), bus.clone(), clock.clone(), wake.clone()).run(stop.clone()),
         ));
@@ -267,4 +289,129 @@ pub async fn shutdown_signal() {
         action = "graceful_shutdown",
         "signal received; finishing requests in flight"
     );
+}
+
+fn start_rabbitmq(target: &BrokerTarget) -> Arc<dyn Broker> {
+    tracing::info!(action = "rabbitmq_connecting", target = %target.display, prefix = %target.prefix, "connecting to RabbitMQ");
+    Arc::new(AmqpBroker::start(target.uri.clone(), target.prefix.clone()))
+}
+
+fn needs_rabbitmq(config: &Config, what: &str) -> Result<BrokerTarget, StartupError> {
+    config.broker_target("configuration")?.ok_or_else(|| {
+        StartupError::Usage(format!(
+            "{what} needs RabbitMQ (the in-process bus lives inside one process): set AMQP_URL or \
+             the rabbitmq: block of the configuration"
+        ))
+    })
+}
+
+/// `dine_in=8s,takeout=250ms` over the configured times.
+fn apply_cook_times(times: &mut crate::config::CookTimes, text: &str) -> Result<(), StartupError> {
+    for part in text.split(',').filter(|p| !p.trim().is_empty()) {
+        let (kind, value) = part.split_once('=').ok_or_else(|| {
+            StartupError::Usage(format!("--cook-time: {part:?} is not TYPE=DURATION"))
+        })?;
+        let d = humantime::parse_duration(value.trim())
+            .map_err(|e| StartupError::Usage(format!("--cook-time: {value:?}: {e}")))?;
+        match kind.trim().parse::<crate::domain::OrderType>() {
+            Ok(crate::domain::OrderType::DineIn) => times.dine_in = d,
+            Ok(crate::domain::OrderType::Takeout) => times.takeout = d,
+            Ok(crate::domain::OrderType::Delivery) => times.delivery = d,
+            Err(_) => {
+                return Err(StartupError::Usage(format!(
+                    "--cook-time: unknown order type {kind:?}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A standalone kitchen worker with its own relay (its status updates go out through it).
+async fn run_worker(
+    config: &Config,
+    args: &crate::cli::WorkerArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    let name = args
+        .worker_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| StartupError::Usage("worker needs --name NAME (or --worker-name)".into()))?;
+    let mut spec = WorkerSpec::new(name.clone());
+    if let Some(types) = &args.order_types {
+        spec.specialty = types.parse().map_err(|e| {
+            StartupError::Usage(format!(
+                "--order-types: {e}; use dine_in, takeout, delivery"
+            ))
+        })?;
+    }
+    if let Some(secs) = args.heartbeat_interval {
+        spec.heartbeat_interval = Duration::from_secs(secs.max(1));
+    }
+    if let Some(p) = args.prefetch {
+        spec.prefetch = p.max(1);
+    }
+    spec.cook_times = config.kitchen.cook_time;
+    let target = needs_rabbitmq(config, "worker")?;
+    let store = open_store(&config.database_target("configuration")?).await?;
+    let broker = start_rabbitmq(&target);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let wake = Arc::new(Notify::new());
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let relay = tokio::spawn(
+        Relay::new(store.clone(), broker.clone(), clock.clone(), wake.clone()).run(stop.clone()),
+    );
+    let worker = Worker::new(spec, store, broker, clock, wake);
+    let result = worker.run(stop).await;
+    if let Err(e) = &result {
+        tracing::error!(action = "worker_failed", worker_name = %name, error = e as &dyn std::error::Error, error_type = "KitchenError", "worker cannot run");
+    }
+    relay.abort();
+    Ok(result?)
+}
+
+/// Prints one line per status update until stopped.
+async fn run_notify(
+    config: &Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    use std::io::Write;
+    let target = needs_rabbitmq(config, "notify")?;
+    let broker = start_rabbitmq(&target);
+    let mut updates = broker
+        .subscribe_updates("notify")
+        .await
+        .map_err(|e| StartupError::Usage(e.to_string()))?;
+    tracing::info!(action = "service_started", "listening for status updates");
+    let mut dedupe = crate::notifications::Dedupe::new(10_000);
+    tokio::pin!(shutdown);
+    loop {
+        let delivery = tokio::select! {
+            () = &mut shutdown => break,
+            d = updates.next() => match d { Some(d) => d, None => break },
+        };
+        match serde_json::from_slice::<crate::domain::StatusUpdate>(&delivery.body) {
+            Ok(update) => {
+                if dedupe.first_time(delivery.message_id.as_deref(), &update) {
+                    tracing::info!(action = "notification_received", order_number = %update.order_number, "status update");
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{}", crate::notifications::line(&update));
+                    let _ = out.flush();
+                }
+                let _ = delivery.ack().await;
+            }
+            Err(e) => {
+                let _ = delivery
+                    .dead_letter(&format!("unparseable status update: {e}"))
+                    .await;
+            }
+        }
+    }
+    tracing::info!(action = "graceful_shutdown", "stopped");
+    Ok(())
 }

@@ -69,6 +69,13 @@ pub fn init_stdout(service: &'static str) {
         .try_init();
 }
 
+/// Installs JSON lines on stderr (for `notify`, whose stdout is the notification lines).
+pub fn init_stderr(service: &'static str) {
+    let _ = tracing_subscriber::registry()
+        .with(JsonLines::new(service, std::io::stderr).with_filter(default_filter()))
+        .try_init();
+}
+
 #[derive(Default)]
 struct SpanFields(Map<String, Value>);
 

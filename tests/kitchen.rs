@@ -552,8 +552,7 @@ async fn an_order_accepted_while_the_broker_is_down_is_cooked_after_it_returns()
         inner: MemoryBus::new(),
         down: AtomicBool::new(true),
     });
-    let mut k = Kitchen::with_broker(broker.clone()).await;
-    k.relay.lease = Duration::ZERO; // the retry below needs no wait for the lease
+    let k = Kitchen::with_broker(broker.clone()).await;
     let draft = draft_of(
         &json!({"customer_name": "Ann", "order_type": "takeout", "items": [{"name": "P", "quantity": 1, "price": 5.0}]}),
     );

@@ -587,6 +587,12 @@ async fn relays_lease_outbox_rows_and_sent_rows_never_come_back(store: TestStore
     assert_eq!(b.len(), 1, "leased rows are skipped");
     assert!(a.iter().all(|x| x.id != b[0].id));
 
+    let retry = store.claim_outbox("relay-a", 3, t0, lease).await.unwrap();
+    assert_eq!(
+        retry.len(),
+        3,
+        "a relay whose publish failed gets its own rows back at once"
+    );
     store.mark_sent(&[a[0].id, a[1].id], t0).await.unwrap();
     // relay-a died before sending its third row: after the lease, another relay takes it.
     let later = t0 + chrono::Duration::seconds(31);
@@ -626,7 +632,9 @@ async fn concurrent_relays_never_claim_the_same_row(store: TestStore) {
                     if batch.is_empty() {
                         return mine;
                     }
-                    mine.extend(batch.into_iter().map(|c| c.id));
+                    let ids: Vec<i64> = batch.iter().map(|c| c.id).collect();
+                    store.mark_sent(&ids, t0).await.unwrap(); // published, as a relay would
+                    mine.extend(ids);
                 }
             })
         })

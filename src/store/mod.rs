@@ -60,7 +60,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Leases up to `limit` unsent messages to `claimant` until `now + lease`, oldest first.
     /// Rows leased to another relay whose lease has not run out are skipped, so concurrent
-    /// relays never publish the same row while its lease holds.
+    /// relays never publish the same row while its lease holds; rows already leased to
+    /// `claimant` (a publish that failed) come back to it at once.
     async fn claim_outbox(
         &self,
         claimant: &str,

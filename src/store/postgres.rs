@@ -412,7 +412,8 @@ impl Store for PgStore {
         let rows = sqlx::query(
             "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
              WHERE id IN (SELECT id FROM outbox \
-                          WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3) \
+                          WHERE sent_at IS NULL \
+                            AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_by = $1) \
                           ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
              RETURNING id, message_id, exchange, routing_key, priority, payload::text AS payload, request_id",
         )

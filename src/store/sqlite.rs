@@ -374,13 +374,15 @@ impl Store for SqliteStore {
         let rows = sqlx::query(
             "UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 \
              WHERE id IN (SELECT id FROM outbox \
-                          WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?) \
+                          WHERE sent_at IS NULL \
+                            AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?) \
                           ORDER BY id LIMIT ?) \
              RETURNING id, message_id, exchange, routing_key, priority, payload, request_id",
         )
         .bind(claimant)
         .bind(ts(until))
         .bind(ts(now))
+        .bind(claimant)
         .bind(i64::from(limit))
         .fetch_all(&mut *tx)
         .await?;

@@ -12,9 +12,23 @@ use serde_json::Value;
 pub struct Process {
     pub child: Child,
     lines: mpsc::Receiver<String>,
+    /// The other stream's lines (notify's human lines on stdout), as they come.
+    pub other: mpsc::Receiver<String>,
     pub seen: Vec<String>,
     pub port: u16,
     _home: tempfile::TempDir,
+}
+
+fn read_lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 /// A command with no configuration leaking in from the developer's machine.
@@ -36,33 +50,50 @@ pub fn command(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
 impl Process {
     /// Starts `args` (which should bind `--port 0`) and waits for its `service_started` line.
     pub fn serve(args: &[&str], env: &[(&str, &str)]) -> Process {
+        let mut p = Process::start(args, env, false);
+        let started = p.wait_for("service_started");
+        p.port = started["details"]["port"]
+            .as_u64()
+            .expect("port in service_started") as u16;
+        p
+    }
+
+    /// Starts a process whose JSON log lines are on stdout (or on stderr: `notify`), without
+    /// waiting for anything.
+    pub fn start(args: &[&str], env: &[(&str, &str)], logs_on_stderr: bool) -> Process {
         let home = tempfile::tempdir().expect("temp home");
         let mut child = command(home.path(), args, env)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn restaurant-tui");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut p = Process {
+        let out = read_lines(child.stdout.take().expect("stdout"));
+        let err = read_lines(child.stderr.take().expect("stderr"));
+        let (lines, other) = if logs_on_stderr {
+            (err, out)
+        } else {
+            (out, err)
+        };
+        Process {
             child,
-            lines: rx,
+            lines,
+            other,
             seen: Vec::new(),
             port: 0,
             _home: home,
-        };
-        let started = p.wait_for("service_started");
-        p.port = started["details"]["port"]
-            .as_u64()
-            .expect("port in service_started") as u16;
+        }
+    }
+
+    /// Starts and waits for `service_started` (workers: once taking orders).
+    pub fn ready(args: &[&str], env: &[(&str, &str)], logs_on_stderr: bool) -> Process {
+        let mut p = Process::start(args, env, logs_on_stderr);
+        p.wait_for("service_started");
         p
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -71,24 +102,26 @@ impl Process {
 
     /// The next line with this action, keeping every line read in `seen`.
     pub fn wait_for(&mut self, action: &str) -> Value {
+        self.wait_for_within(action, Duration::from_secs(60))
+    }
+
+    pub fn wait_for_within(&mut self, action: &str, limit: Duration) -> Value {
+        let deadline = std::time::Instant::now() + limit;
         loop {
-            let line = match self.lines.recv_timeout(Duration::from_secs(60)) {
-                Ok(l) => l,
-                Err(_) => {
-                    let _ = self.child.kill();
-                    let mut err = String::new();
-                    if let Some(mut e) = self.child.stderr.take() {
-                        let _ = std::io::Read::read_to_string(&mut e, &mut err);
-                    }
-                    panic!(
-                        "no {action} line; stdout so far: {:#?}\nstderr: {err}",
-                        self.seen
-                    );
-                }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let Ok(line) = self.lines.recv_timeout(left) else {
+                let _ = self.child.kill();
+                let other: Vec<String> = self.other.try_iter().collect();
+                panic!(
+                    "no {action} line; log lines so far: {:#?}\nother stream: {other:#?}",
+                    self.seen
+                );
             };
             self.seen.push(line.clone());
-            let v: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+            // Anything else (a panic report, a CLI answer) is kept for the failure message.
+            let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
             if v["action"] == action {
                 return v;
             }

@@ -1,0 +1,114 @@
+//! Status updates as people read them, and the subscriber that prints them (CONTRACT §3, §8):
+//! one line per update, duplicates (a message delivered twice) dropped.
+
+use std::collections::{HashSet, VecDeque};
+
+use crate::domain::StatusUpdate;
+
+/// `Notification for order ORD_…: Status changed from 'received' to 'cooking' by chef_mario.`
+pub fn line(update: &StatusUpdate) -> String {
+    let from = update.old_status.map(|s| s.as_str()).unwrap_or("none");
+    format!(
+        "Notification for order {}: Status changed from '{}' to '{}' by {}.",
+        update.order_number, from, update.new_status, update.changed_by
+    )
+}
+
+/// Remembers the last `capacity` updates by message id and by what they say, so a redelivered
+/// copy is recognised even when it carries no id.
+#[derive(Debug)]
+pub struct Dedupe {
+    seen: HashSet<String>,
+    order: VecDeque<String>,
+    capacity: usize,
+}
+
+impl Dedupe {
+    pub fn new(capacity: usize) -> Dedupe {
+        Dedupe {
+            seen: HashSet::new(),
+            order: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// True the first time an update is seen.
+    pub fn first_time(&mut self, message_id: Option<&str>, update: &StatusUpdate) -> bool {
+        let content = format!(
+            "{}|{:?}|{}|{}",
+            update.order_number, update.old_status, update.new_status, update.changed_by
+        );
+        let keys: Vec<String> = message_id
+            .map(|id| format!("id:{id}"))
+            .into_iter()
+            .chain(std::iter::once(content))
+            .collect();
+        if keys.iter().any(|k| self.seen.contains(k)) {
+            return false;
+        }
+        for k in keys {
+            self.seen.insert(k.clone());
+            self.order.push_back(k);
+        }
+        while self.order.len() > self.capacity * 2 {
+            if let Some(old) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::OrderStatus;
+    use chrono::Utc;
+
+    fn update(old: Option<OrderStatus>, new: OrderStatus) -> StatusUpdate {
+        StatusUpdate {
+            order_number: "ORD_20241216_001".into(),
+            old_status: old,
+            new_status: new,
+            changed_by: "chef_mario".into(),
+            timestamp: Utc::now(),
+            estimated_completion: None,
+        }
+    }
+
+    #[test]
+    fn lines_read_as_the_contract_shows() {
+        assert_eq!(
+            line(&update(Some(OrderStatus::Received), OrderStatus::Cooking)),
+            "Notification for order ORD_20241216_001: Status changed from 'received' to 'cooking' by chef_mario."
+        );
+        assert!(line(&update(None, OrderStatus::Received)).contains("from 'none' to 'received'"));
+    }
+
+    #[test]
+    fn a_copy_is_dropped_by_id_or_by_content() {
+        let mut d = Dedupe::new(100);
+        let u = update(Some(OrderStatus::Received), OrderStatus::Cooking);
+        assert!(d.first_time(Some("m1"), &u));
+        assert!(!d.first_time(Some("m1"), &u));
+        assert!(
+            !d.first_time(Some("m2"), &u),
+            "same update, new id: still a copy"
+        );
+        assert!(d.first_time(
+            Some("m3"),
+            &update(Some(OrderStatus::Cooking), OrderStatus::Ready)
+        ));
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let mut d = Dedupe::new(10);
+        for i in 0..1000 {
+            let mut u = update(None, OrderStatus::Received);
+            u.order_number = format!("ORD_{i}");
+            d.first_time(Some(&i.to_string()), &u);
+        }
+        assert!(d.seen.len() <= 20);
+    }
+}
