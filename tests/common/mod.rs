@@ -2,6 +2,7 @@
 //! message when it is not reachable; they never skip.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod deployment;
 pub mod process;
 
 use std::path::PathBuf;

@@ -1,0 +1,128 @@
+//! A deployment for process tests: a database and a queue prefix of its own, and helpers that
+//! read like what an operator does.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::process::Process;
+
+pub const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+pub struct Deployment {
+    pub db: super::TestDatabase,
+    pub prefix: String,
+    pub client: reqwest::Client,
+}
+
+impl Deployment {
+    pub async fn new() -> Deployment {
+        // Fails loudly here when RabbitMQ is not reachable.
+        let probe = super::rabbitmq().await;
+        drop(probe);
+        Deployment {
+            db: super::TestDatabase::create().await,
+            prefix: format!("k{}.", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("DATABASE_URL", self.db.url.as_str()),
+            ("AMQP_URL", AMQP),
+            ("RESTAURANT_RABBITMQ__PREFIX", self.prefix.as_str()),
+        ]
+    }
+
+    pub fn serve(&self) -> Process {
+        Process::serve(&["serve", "--port", "0", "--rate-limit", "0"], &self.env())
+    }
+
+    pub fn worker(&self, args: &[&str]) -> Process {
+        let mut all = vec!["worker"];
+        all.extend_from_slice(args);
+        Process::ready(&all, &self.env(), false)
+    }
+
+    pub async fn place(&self, serve: &Process, kind: &str, price: f64) -> String {
+        let mut body = json!({"customer_name": "Ann", "order_type": kind, "items": [{"name": "Pizza", "quantity": 1, "price": price}]});
+        match kind {
+            "dine_in" => body["table_number"] = json!(5),
+            "delivery" => body["delivery_address"] = json!("12 Baker Street, London"),
+            _ => {}
+        }
+        let r = self
+            .client
+            .post(serve.url("/orders"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["order_number"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn status(&self, serve: &Process, n: &str) -> Value {
+        self.client
+            .get(serve.url(&format!("/orders/{n}/status")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn history(&self, serve: &Process, n: &str) -> Vec<(String, String)> {
+        let h: Value = self
+            .client
+            .get(serve.url(&format!("/orders/{n}/history")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        h.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["status"].as_str().unwrap().to_string(),
+                    e["changed_by"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Polls until the order has `status` (a state to reach, not a timing claim).
+    pub async fn wait_status(
+        &self,
+        serve: &Process,
+        n: &str,
+        status: &str,
+        limit: Duration,
+    ) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let s = self.status(serve, n).await;
+            if s["current_status"] == status {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "{n} never reached {status}: {s}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn cleanup(self) {
+        let broker =
+            restaurant_tui::broker::amqp::AmqpBroker::start(AMQP.into(), self.prefix.clone());
+        if broker.wait_connected(Duration::from_secs(10)).await.is_ok() {
+            let _ = broker.delete_topology().await;
+        }
+    }
+}
