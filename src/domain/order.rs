@@ -118,6 +118,8 @@ pub enum Transition {
     Complete,
     /// An operator cancels; allowed while received and, by an operator, while cooking.
     Cancel,
+    /// An operator brings a handed-out order back to the pass (a kitchen display's "recall").
+    Recall,
 }
 
 impl Transition {
@@ -128,13 +130,14 @@ impl Transition {
             Transition::FinishCooking => &[OrderStatus::Cooking],
             Transition::Complete => &[OrderStatus::Ready],
             Transition::Cancel => &[OrderStatus::Received, OrderStatus::Cooking],
+            Transition::Recall => &[OrderStatus::Completed],
         }
     }
 
     pub fn to(self) -> OrderStatus {
         match self {
             Transition::StartCooking | Transition::TakeOver => OrderStatus::Cooking,
-            Transition::FinishCooking => OrderStatus::Ready,
+            Transition::FinishCooking | Transition::Recall => OrderStatus::Ready,
             Transition::Complete => OrderStatus::Completed,
             Transition::Cancel => OrderStatus::Cancelled,
         }
@@ -152,6 +155,7 @@ impl Transition {
             Transition::FinishCooking => "finish cooking",
             Transition::Complete => "complete",
             Transition::Cancel => "cancel",
+            Transition::Recall => "recall",
         }
     }
 }

@@ -196,7 +196,7 @@ impl StatusChange {
         match self.transition {
             Transition::StartCooking | Transition::TakeOver => Some((WorkerStatus::Processing, 0)),
             Transition::FinishCooking => Some((WorkerStatus::Online, 1)),
-            Transition::Complete | Transition::Cancel => None,
+            Transition::Complete | Transition::Cancel | Transition::Recall => None,
         }
     }
 }

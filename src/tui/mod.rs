@@ -1,0 +1,10 @@
+//! The console (CONTRACT §7): state and messages in [`app`], drawing in [`view`], the event
+//! loop and its effects in [`run`].
+
+pub mod app;
+pub mod form;
+pub mod view;
+
+#[cfg(test)]
+#[path = "view_tests.rs"]
+mod view_tests;
