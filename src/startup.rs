@@ -92,10 +92,23 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
     let run = plan(&cli);
     match run {
         Run::Console => {
-            use clap::CommandFactory;
-            // The console arrives with its own issue; until then, say what there is.
-            let _ = Cli::command().print_help();
-            Ok(())
+            let config = load_config(&cli, 3000)?;
+            let dir = crate::config::data_dir()
+                .unwrap_or_else(|| std::path::PathBuf::from("."))
+                .join("logs");
+            let (_guard, path) = telemetry::init_file("console", &dir).map_err(|e| {
+                StartupError::Usage(format!(
+                    "cannot write the log file in {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            crate::tui::run::run(
+                &config,
+                path.display().to_string(),
+                cli.server.workers.unwrap_or(1),
+            )
+            .await
+            .map_err(|e| StartupError::Usage(e.to_string()))
         }
         Run::Worker => {
             telemetry::init_stdout("kitchen-worker");

@@ -69,6 +69,24 @@ pub fn init_stdout(service: &'static str) {
         .try_init();
 }
 
+/// Installs JSON lines on a daily rolling file in `dir` (the console: the terminal is the
+/// screen). Keep the guard alive until exit so the last lines are written.
+pub fn init_file(
+    service: &'static str,
+    dir: &std::path::Path,
+) -> std::io::Result<(
+    tracing_appender::non_blocking::WorkerGuard,
+    std::path::PathBuf,
+)> {
+    std::fs::create_dir_all(dir)?;
+    let appender = tracing_appender::rolling::daily(dir, "console.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let _ = tracing_subscriber::registry()
+        .with(JsonLines::new(service, writer).with_filter(default_filter()))
+        .try_init();
+    Ok((guard, dir.join("console.log.<date>")))
+}
+
 /// Installs JSON lines on stderr (for `notify`, whose stdout is the notification lines).
 pub fn init_stderr(service: &'static str) {
     let _ = tracing_subscriber::registry()

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod form;
+pub mod run;
 pub mod view;
 
 #[cfg(test)]

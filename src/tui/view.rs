@@ -434,7 +434,8 @@ fn draw_help(frame: &mut Frame, app: &App) {
         })
         .collect();
     lines.push(Line::from(""));
-    lines.push(Line::from(format!(" log file: {}", app.log_path)).fg(Theme::MUTED));
+    lines.push(Line::from(" log file:").fg(Theme::MUTED));
+    lines.push(Line::from(format!(" {}", app.log_path)).fg(Theme::MUTED));
     let area = centered(frame.area(), 66, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(
