@@ -16,7 +16,7 @@ use sqlx::postgres::PgConnectOptions;
 use crate::domain::OrderType;
 use crate::store::DatabaseTarget;
 
-const SECTIONS: [&str; 4] = ["server", "database", "rabbitmq", "kitchen"];
+const SECTIONS: [&str; 5] = ["server", "database", "rabbitmq", "kitchen", "console"];
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -25,6 +25,56 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub rabbitmq: RabbitConfig,
     pub kitchen: KitchenConfig,
+    pub console: ConsoleConfig,
+}
+
+/// The console's menu and its ticket colours.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// A ticket turns "late" past this many times its type's cooking time…
+    pub late_after: f32,
+    /// …and "very late" past this many.
+    pub very_late_after: f32,
+    /// The new-order form's menu; empty means the built-in one.
+    pub menu: Vec<MenuEntry>,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            late_after: 1.0,
+            very_late_after: 2.0,
+            menu: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MenuEntry {
+    pub name: String,
+    /// Written as `12.50` or `"12.50"`; checked to be exact cents when the file is read.
+    pub price: PriceText,
+}
+
+/// A price as the YAML file writes it: YAML numbers arrive as floats, so they are turned back
+/// into their shortest decimal text and then parsed exactly (a value that needs more than two
+/// decimals is refused, not rounded).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum PriceText {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl PriceText {
+    pub fn money(&self) -> Result<crate::domain::Money, crate::domain::MoneyError> {
+        match self {
+            PriceText::Text(t) => t.parse(),
+            PriceText::Number(n) => n.to_string().parse(),
+        }
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
@@ -270,6 +320,35 @@ impl Config {
                 origin,
                 "server.rate_limit_burst: must be at least 1",
             ));
+        }
+        let c = &self.console;
+        if !(c.late_after > 0.0 && c.very_late_after >= c.late_after) {
+            return Err(ConfigError::new(
+                origin,
+                "console.late_after must be above 0 and console.very_late_after at least as large",
+            ));
+        }
+        for (i, m) in c.menu.iter().enumerate() {
+            let price = m
+                .price
+                .money()
+                .map_err(|e| ConfigError::new(origin, format!("console.menu[{i}].price: {e}")))?;
+            if m.name.trim().is_empty()
+                || m.name.chars().count() > crate::domain::MAX_ITEM_NAME_CHARS
+            {
+                return Err(ConfigError::new(
+                    origin,
+                    format!("console.menu[{i}].name: must be 1 to 50 characters"),
+                ));
+            }
+            if price < crate::domain::Money::from_cents(1)
+                || price > crate::domain::Money::from_cents(99_999)
+            {
+                return Err(ConfigError::new(
+                    origin,
+                    format!("console.menu[{i}].price: must be between 0.01 and 999.99"),
+                ));
+            }
         }
         self.database_target(origin)?;
         self.broker_target(origin).map(|_| ())

@@ -186,3 +186,21 @@ fn without_rabbitmq_the_broker_is_in_process() {
         Ok(())
     });
 }
+
+#[test]
+fn the_console_menu_is_read_exactly_and_checked() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file("m.yaml", "console:\n  late_after: 1.5\n  menu:\n    - {name: Soup, price: 4.20}\n    - {name: Bread, price: \"1.05\"}\n")?;
+        let c = load(jail, Some("m.yaml")).unwrap().config;
+        assert_eq!(c.console.menu[0].price.money().unwrap().to_string(), "4.20");
+        assert_eq!(c.console.menu[1].price.money().unwrap().to_string(), "1.05");
+        jail.create_file(
+            "bad.yaml",
+            "console:\n  menu:\n    - {name: Soup, price: 4.205}\n",
+        )?;
+        let e = load(jail, Some("bad.yaml")).unwrap_err().to_string();
+        assert!(e.contains("console.menu[0].price"), "{e}");
+        Ok(())
+    });
+}

@@ -18,5 +18,7 @@ pub use order::{
     Destination, NewItem, NewOrder, OrderStatus, OrderType, Transition, UnknownValue, order_number,
     order_number_prefix, priority_for,
 };
-pub use validation::{Field, FieldError, ItemDraft, OrderDraft, check_customer_name, validate};
+pub use validation::{
+    Field, FieldError, ItemDraft, MAX_ITEM_NAME_CHARS, OrderDraft, check_customer_name, validate,
+};
 pub use worker::{Specialty, WorkerStatus};

@@ -88,6 +88,9 @@ pub struct App {
     pub api: ApiState,
     pub menu: Vec<MenuItem>,
     pub cook_times: CookTimes,
+    /// Late and very late, as multiples of the type's cooking time.
+    pub late_after: f32,
+    pub very_late_after: f32,
     /// Workers this console started (it stops them on quit).
     pub own_workers: Vec<String>,
     /// Workers asked to stop and not yet offline.
@@ -158,6 +161,8 @@ impl App {
             api: ApiState::Starting,
             menu: form::default_menu(),
             cook_times,
+            late_after: 1.0,
+            very_late_after: 2.0,
             own_workers: Vec::new(),
             stopping: Vec::new(),
             last_completed: None,

@@ -76,6 +76,22 @@ pub async fn run(
 
     let mut app = App::new(clock.now(), config.kitchen.cook_time, log_path);
     app.database_kind = store.backend().into();
+    app.late_after = config.console.late_after;
+    app.very_late_after = config.console.very_late_after;
+    let menu: Vec<super::form::MenuItem> = config
+        .console
+        .menu
+        .iter()
+        .filter_map(|m| {
+            m.price.money().ok().map(|price| super::form::MenuItem {
+                name: m.name.clone(),
+                price,
+            })
+        })
+        .collect();
+    if !menu.is_empty() {
+        app.menu = menu;
+    }
     app.broker_kind = broker.kind().into();
 
     tokio::spawn(
