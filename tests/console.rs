@@ -12,6 +12,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(width: u16, height: u16) -> Tmux {
+        Tmux::start_with(width, height, "--port 0")
+    }
+
+    fn start_with(width: u16, height: u16, args: &str) -> Tmux {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -24,7 +28,7 @@ impl Tmux {
         let h = home.path().display();
         let script = format!(
             "env -i PATH=\"$PATH\" TERM=xterm-256color HOME={h} XDG_DATA_HOME={h}/data XDG_CONFIG_HOME={h}/config \
-             RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT=0s {} --port 0; echo EXITED=$?; sleep 60",
+             RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT=0s {} {args}; echo EXITED=$?; sleep 60",
             env!("CARGO_BIN_EXE_restaurant-tui")
         );
         let ok = Command::new("tmux")
@@ -127,4 +131,16 @@ fn the_console_at_100x30() {
 #[test]
 fn the_console_at_80x24() {
     a_new_user_places_an_order_and_watches_it_cook(80, 24);
+}
+
+#[test]
+fn a_taken_port_is_said_on_screen_and_the_console_carries_on() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let t = Tmux::start_with(100, 30, &format!("--port {port}"));
+    let screen = t.wait_for("cannot listen");
+    assert!(screen.contains("--port"), "{screen}");
+    t.wait_for("chef_1"); // the kitchen runs without the API
+    t.keys(&["q"]);
+    t.wait_for("EXITED=0");
 }

@@ -252,6 +252,14 @@ impl App {
         self.notice = Some(notice);
     }
 
+    /// Background news (a worker started, the broker is back) never hides an error the
+    /// operator has not seen to yet.
+    fn mention(&mut self, text: String) {
+        if !matches!(self.notice, Some(Notice::Error(_))) {
+            self.notice = Some(Notice::Info(text));
+        }
+    }
+
     fn clamp(&mut self) {
         let n = self.visible_orders().len();
         self.selected_order = self.selected_order.min(n.saturating_sub(1));
@@ -346,7 +354,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         Msg::History(number, history) => app.overlay = Some(Overlay::Detail { number, history }),
         Msg::WorkerStarted(name) => {
             app.own_workers.push(name.clone());
-            app.say(Notice::Info(format!("worker {name} started")));
+            app.mention(format!("worker {name} started"));
         }
     }
     Vec::new()

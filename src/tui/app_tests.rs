@@ -228,3 +228,21 @@ fn stopping_a_worker_needs_the_workers_pane() {
     );
     assert_eq!(app.stopping, ["chef_mario"]);
 }
+
+#[test]
+fn background_news_does_not_hide_an_error() {
+    let mut app = app();
+    update(
+        &mut app,
+        Msg::Api(ApiState::Unavailable(
+            "the API cannot listen on 127.0.0.1:3000".into(),
+        )),
+    );
+    update(&mut app, Msg::WorkerStarted("chef_1".into()));
+    assert!(matches!(&app.notice, Some(Notice::Error(e)) if e.contains("cannot listen")));
+    update(&mut app, Msg::Done(Ok("placed ORD_20241216_004".into())));
+    assert!(
+        matches!(&app.notice, Some(Notice::Info(_))),
+        "the operator's own result replaces it"
+    );
+}
