@@ -190,9 +190,12 @@ async fn start_api(
             }
         }
         Err(e) => {
-            let why = format!(
-                "the API cannot listen on {addr} ({e}); start with --port N to choose another"
-            );
+            let reason = if e.kind() == std::io::ErrorKind::AddrInUse {
+                "port taken".to_string()
+            } else {
+                e.to_string()
+            };
+            let why = format!("API cannot listen on {addr} ({reason}): start with --port N");
             tracing::warn!(action = "api_unavailable", error = %e, "{why}");
             let _ = tx.send(Msg::Api(ApiState::Unavailable(why))).await;
         }
