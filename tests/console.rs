@@ -2,6 +2,8 @@
 //! The console in a real terminal (tmux), as a new user meets it: start, place an order with
 //! the form, watch it cook, open the help, quit cleanly.
 
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,10 @@ impl Tmux {
     }
 
     fn start_with(width: u16, height: u16, args: &str) -> Tmux {
+        Tmux::start_env(width, height, args, &[])
+    }
+
+    fn start_env(width: u16, height: u16, args: &str, env: &[(&str, &str)]) -> Tmux {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -26,9 +32,10 @@ impl Tmux {
         let home = tempfile::tempdir().unwrap();
         let session = format!("rt-{}", uuid::Uuid::new_v4().simple());
         let h = home.path().display();
+        let extra: String = env.iter().map(|(k, v)| format!(" {k}='{v}'")).collect();
         let script = format!(
             "env -i PATH=\"$PATH\" TERM=xterm-256color HOME={h} XDG_DATA_HOME={h}/data XDG_CONFIG_HOME={h}/config \
-             RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT=0s {} {args}; echo EXITED=$?; sleep 60",
+             RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT=0s{extra} {} {args}; echo EXITED=$?; sleep 60",
             env!("CARGO_BIN_EXE_restaurant-tui")
         );
         let ok = Command::new("tmux")
@@ -143,4 +150,36 @@ fn a_taken_port_is_said_on_screen_and_the_console_carries_on() {
     t.wait_for("chef_1"); // the kitchen runs without the API
     t.keys(&["q"]);
     t.wait_for("EXITED=0");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_consoles_on_postgres_and_rabbitmq_share_orders_workers_and_feed() {
+    let d = common::deployment::Deployment::new().await;
+    let env = d.env();
+    let a = Tmux::start_env(100, 30, "--port 0", &env);
+    let b = Tmux::start_env(100, 30, "--port 0", &env);
+    for t in [&a, &b] {
+        t.wait_for("Broker rabbitmq");
+        t.wait_for("API 127.0.0.1:");
+    }
+    a.keys(&["n"]);
+    a.wait_for("New order");
+    a.keys(&["+", "Tab", "t", "Tab", "Tab"]);
+    a.type_text("Ann");
+    a.keys(&["Enter"]);
+    a.wait_for("placed ORD_");
+    b.wait_for("ORD_");
+    b.wait_for("new → received");
+    // A worker started in one console shows in both, and cooks the order.
+    b.keys(&["w"]);
+    b.wait_for("Start a worker");
+    b.keys(&["Enter"]);
+    a.wait_for("chef_1");
+    a.wait_for("cooking → ready");
+    b.wait_for("cooking → ready");
+    for t in [&a, &b] {
+        t.keys(&["q"]);
+        t.wait_for("EXITED=0");
+    }
+    d.cleanup().await;
 }
