@@ -20,28 +20,68 @@ fn stats(mut samples: Vec<Duration>) -> String {
     samples.sort();
     let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
     let p99 = samples[samples.len() * 99 / 100];
-    format!("mean {:.2} ms, p99 {:.2} ms", mean.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3)
+    format!(
+        "mean {:.2} ms, p99 {:.2} ms",
+        mean.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    )
 }
 
 fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = rt.block_on(open(&DatabaseTarget::Sqlite { path: dir.path().join("bench.db") })).unwrap();
-    let kinds = [Destination::DineIn { table_number: 4 }, Destination::Takeout, Destination::Delivery { address: "12 Baker Street, London".into() }];
+    let store = rt
+        .block_on(open(&DatabaseTarget::Sqlite {
+            path: dir.path().join("bench.db"),
+        }))
+        .unwrap();
+    let kinds = [
+        Destination::DineIn { table_number: 4 },
+        Destination::Takeout,
+        Destination::Delivery {
+            address: "12 Baker Street, London".into(),
+        },
+    ];
     rt.block_on(async {
         for i in 0..ORDERS {
             let order = NewOrder {
                 customer_name: "Ann Lee".into(),
                 destination: kinds[i % 3].clone(),
                 items: vec![
-                    NewItem { name: "Margherita".into(), quantity: 2, price: Money::from_cents(1250) },
-                    NewItem { name: "Cola".into(), quantity: 1, price: Money::from_cents(250) },
+                    NewItem {
+                        name: "Margherita".into(),
+                        quantity: 2,
+                        price: Money::from_cents(1250),
+                    },
+                    NewItem {
+                        name: "Cola".into(),
+                        quantity: 1,
+                        price: Money::from_cents(250),
+                    },
                 ],
             };
-            store.place_order(&order, &WriteMeta { now: Utc::now(), request_id: None }).await.unwrap();
+            store
+                .place_order(
+                    &order,
+                    &WriteMeta {
+                        now: Utc::now(),
+                        request_id: None,
+                    },
+                )
+                .await
+                .unwrap();
         }
     });
-    let active = OrderQuery { statuses: vec![OrderStatus::Received, OrderStatus::Cooking, OrderStatus::Ready], order_type: None, limit: ORDERS as u32, offset: 0 };
+    let active = OrderQuery {
+        statuses: vec![
+            OrderStatus::Received,
+            OrderStatus::Cooking,
+            OrderStatus::Ready,
+        ],
+        order_type: None,
+        limit: ORDERS as u32,
+        offset: 0,
+    };
     let mut refresh = Vec::new();
     let mut orders = Vec::new();
     for _ in 0..20 {
@@ -49,20 +89,36 @@ fn main() {
         orders = rt.block_on(store.list_orders(&active)).unwrap().orders;
         refresh.push(t.elapsed());
     }
-    println!("store refresh of {} active orders (SQLite): {}", orders.len(), stats(refresh));
+    println!(
+        "store refresh of {} active orders (SQLite): {}",
+        orders.len(),
+        stats(refresh)
+    );
 
     let mut app = App::new(Utc::now(), Default::default(), "bench".into());
     let t = Instant::now();
     update(&mut app, Msg::Orders(orders));
-    println!("applying the refresh: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "applying the refresh: {:.2} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let mut frames = Vec::new();
     for i in 0..300 {
-        let code = if i % 2 == 0 { KeyCode::Down } else { KeyCode::Up };
+        let code = if i % 2 == 0 {
+            KeyCode::Down
+        } else {
+            KeyCode::Up
+        };
         let t = Instant::now();
         update(&mut app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-        terminal.draw(|f| restaurant_tui::tui::view::draw(f, &app)).unwrap();
+        terminal
+            .draw(|f| restaurant_tui::tui::view::draw(f, &app))
+            .unwrap();
         frames.push(t.elapsed());
     }
-    println!("key to frame at 120x40 with {ORDERS} orders: {}", stats(frames));
+    println!(
+        "key to frame at 120x40 with {ORDERS} orders: {}",
+        stats(frames)
+    );
 }

@@ -44,6 +44,8 @@ async fn orders_placed_while_rabbitmq_is_stopped_are_accepted_and_cooked_after_i
     let first = d.place(&serve, "takeout", 5.0).await;
     d.wait_status(&serve, &first, "ready", Duration::from_secs(30))
         .await;
+    let console = common::tmux::Tmux::start_env(100, 30, "--port 0", &d.env());
+    console.wait_for("Broker rabbitmq");
 
     let _guard = StartAppOnDrop;
     rabbitmqctl("stop_app");
@@ -65,12 +67,29 @@ async fn orders_placed_while_rabbitmq_is_stopped_are_accepted_and_cooked_after_i
         assert!(Instant::now() < deadline, "the outage never showed: {r}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The console shows the outage and still takes an order.
+    console.wait_for("BROKER UNREACHABLE");
+    console.keys(&["n"]);
+    console.wait_for("New order");
+    console.keys(&["+", "Tab", "t", "Tab", "Tab"]);
+    console.type_text("Ann");
+    console.keys(&["Enter"]);
+    let placed = console.wait_for("placed ORD_");
+    let from_console = placed
+        .split("placed ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     let kinds = ["dine_in", "takeout", "delivery"];
     let mut numbers = Vec::new();
     for i in 0..20 {
         numbers.push(d.place(&serve, kinds[i % 3], 7.0).await); // every POST still answers 201
     }
     rabbitmqctl("start_app");
+    numbers.push(from_console);
     for n in &numbers {
         let s = d
             .wait_status(&serve, n, "ready", Duration::from_secs(120))
@@ -84,5 +103,9 @@ async fn orders_placed_while_rabbitmq_is_stopped_are_accepted_and_cooked_after_i
             .count();
         assert_eq!(ready, 1);
     }
+    // The console catches up: its feed shows the orders cooked after the broker came back.
+    console.wait_for("cooking → ready");
+    console.keys(&["q"]);
+    console.wait_for("EXITED=0");
     d.cleanup().await;
 }

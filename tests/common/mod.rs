@@ -4,6 +4,7 @@
 
 pub mod deployment;
 pub mod process;
+pub mod tmux;
 
 use std::path::PathBuf;
 use std::str::FromStr;
