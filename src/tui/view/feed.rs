@@ -1,0 +1,42 @@
+//! The status feed: one line per update, newest first, scrollable.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Stylize;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem};
+
+use super::Theme;
+use crate::tui::app::{App, Pane};
+
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let items: Vec<ListItem> = app
+        .feed
+        .iter()
+        .skip(app.feed_offset)
+        .map(|l| {
+            let from = l.from.map(|s| s.as_str()).unwrap_or("new");
+            ListItem::new(Line::from(vec![
+                l.at.format("%H:%M:%S ").to_string().fg(Theme::MUTED),
+                l.order_number[13..].to_string().bold(),
+                format!(" {from} → ").into(),
+                Span::styled(l.to.as_str(), Theme::status(l.to)),
+                format!(" {}", l.by).fg(Theme::MUTED),
+            ]))
+        })
+        .collect();
+    let title = if app.feed_offset > 0 {
+        format!(" Feed (scrolled {}) ", app.feed_offset)
+    } else {
+        " Feed ".into()
+    };
+    frame.render_widget(
+        List::new(items).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(Theme::border(app.focus == Pane::Feed))
+                .title(title),
+        ),
+        area,
+    );
+}
