@@ -51,11 +51,14 @@ impl Process {
     /// Starts `args` (which should bind `--port 0`) and waits for its `service_started` line.
     pub fn serve(args: &[&str], env: &[(&str, &str)]) -> Process {
         let mut p = Process::start(args, env, false);
-        let started = p.wait_for("service_started");
-        p.port = started["details"]["port"]
-            .as_u64()
-            .expect("port in service_started") as u16;
-        p
+        // In-process workers announce themselves too; the server's line is the one with a port.
+        loop {
+            let started = p.wait_for("service_started");
+            if let Some(port) = started["details"]["port"].as_u64() {
+                p.port = port as u16;
+                return p;
+            }
+        }
     }
 
     /// Starts a process whose JSON log lines are on stdout (or on stderr: `notify`), without
