@@ -19,7 +19,7 @@ impl Deployment {
     pub async fn new() -> Deployment {
         // Fails loudly here when RabbitMQ is not reachable.
         let probe = super::rabbitmq().await;
-        drop(probe);
+        let _ = probe.delete_topology().await; // the probe declared a topology of its own
         Deployment {
             db: super::TestDatabase::create().await,
             prefix: format!("k{}.", &uuid::Uuid::new_v4().simple().to_string()[..12]),
