@@ -328,35 +328,12 @@ async fn serve_with_an_in_process_worker_cooks_every_order_to_ready() {
                 .to_string(),
         );
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     for n in &numbers {
-        loop {
-            let s: Value = client
-                .get(p.url(&format!("/orders/{n}/status")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if s["current_status"] == "ready" {
-                assert_eq!(s["processed_by"], "kitchen-1");
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{n} never became ready: {s}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        let h: Value = client
-            .get(p.url(&format!("/orders/{n}/history")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let s = p
+            .wait_status(&client, n, "ready", std::time::Duration::from_secs(60))
+            .await;
+        assert_eq!(s["processed_by"], "kitchen-1");
+        let h = p.get_json(&client, &format!("/orders/{n}/history")).await;
         let statuses: Vec<&str> = h
             .as_array()
             .unwrap()

@@ -91,8 +91,6 @@ pub struct App {
     /// Late and very late, as multiples of the type's cooking time.
     pub late_after: f32,
     pub very_late_after: f32,
-    /// Workers this console started (it stops them on quit).
-    pub own_workers: Vec<String>,
     /// Workers asked to stop and not yet offline.
     pub stopping: Vec<String>,
     pub last_completed: Option<String>,
@@ -163,7 +161,6 @@ impl App {
             cook_times,
             late_after: 1.0,
             very_late_after: 2.0,
-            own_workers: Vec::new(),
             stopping: Vec::new(),
             last_completed: None,
             log_path,
@@ -353,7 +350,6 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         Msg::Done(Err(text)) => app.say(Notice::Error(text)),
         Msg::History(number, history) => app.overlay = Some(Overlay::Detail { number, history }),
         Msg::WorkerStarted(name) => {
-            app.own_workers.push(name.clone());
             app.mention(format!("worker {name} started"));
         }
     }

@@ -1,7 +1,7 @@
 //! A deployment for process tests: a database and a queue prefix of its own, and helpers that
 //! read like what an operator does.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -67,26 +67,15 @@ impl Deployment {
     }
 
     pub async fn status(&self, serve: &Process, n: &str) -> Value {
-        self.client
-            .get(serve.url(&format!("/orders/{n}/status")))
-            .send()
+        serve
+            .get_json(&self.client, &format!("/orders/{n}/status"))
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
     }
 
     pub async fn history(&self, serve: &Process, n: &str) -> Vec<(String, String)> {
-        let h: Value = self
-            .client
-            .get(serve.url(&format!("/orders/{n}/history")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let h = serve
+            .get_json(&self.client, &format!("/orders/{n}/history"))
+            .await;
         h.as_array()
             .unwrap()
             .iter()
@@ -99,7 +88,6 @@ impl Deployment {
             .collect()
     }
 
-    /// Polls until the order has `status` (a state to reach, not a timing claim).
     pub async fn wait_status(
         &self,
         serve: &Process,
@@ -107,15 +95,7 @@ impl Deployment {
         status: &str,
         limit: Duration,
     ) -> Value {
-        let deadline = Instant::now() + limit;
-        loop {
-            let s = self.status(serve, n).await;
-            if s["current_status"] == status {
-                return s;
-            }
-            assert!(Instant::now() < deadline, "{n} never reached {status}: {s}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        serve.wait_status(&self.client, n, status, limit).await
     }
 
     pub async fn cleanup(self) {

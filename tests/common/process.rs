@@ -99,6 +99,40 @@ impl Process {
         let _ = self.child.wait();
     }
 
+    /// GET `path` on this server and read the JSON body.
+    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> Value {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Polls until the order has `status` (a state to reach, with a deadline; not a timing claim).
+    pub async fn wait_status(
+        &self,
+        client: &reqwest::Client,
+        n: &str,
+        status: &str,
+        limit: Duration,
+    ) -> Value {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let s = self.get_json(client, &format!("/orders/{n}/status")).await;
+            if s["current_status"] == status {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{n} never reached {status}: {s}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
