@@ -93,6 +93,10 @@ pub struct WorkerArgs {
     /// Cooking times, e.g. dine_in=8s,takeout=10s,delivery=250ms (overrides kitchen.cook_time).
     #[arg(long, global = true, value_name = "TIMES")]
     pub cook_time: Option<String>,
+    /// Take over a worker name that is still marked online (after a crash, for supervisors
+    /// that restart a worker at once); without it such a name exits 1.
+    #[arg(long, global = true)]
+    pub replace: bool,
 }
 
 #[cfg(test)]

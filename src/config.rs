@@ -175,10 +175,22 @@ impl fmt::Debug for RabbitConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct KitchenConfig {
     pub cook_time: CookTimes,
+    /// How long a stopping worker may finish the order in hand before handing it back.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for KitchenConfig {
+    fn default() -> Self {
+        KitchenConfig {
+            cook_time: CookTimes::default(),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Simulated cooking per order type (CONTRACT §1); `0s` is allowed.

@@ -5,14 +5,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, watch};
+use backon::{ExponentialBuilder, Retryable};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::broker::{Broker, BrokerError, Delivery};
 use crate::config::CookTimes;
 use crate::domain::{Clock, OrderMessage, OrderStatus, Specialty, Transition, WorkerStatus};
 use crate::store::{
-    StatusChange, Store, StoreError, TransitionOutcome, WorkerRegistration, WriteMeta,
+    OrderState, StatusChange, Store, StoreError, TransitionOutcome, WorkerRegistration, WriteMeta,
 };
 
 /// What a worker is.
@@ -23,8 +25,11 @@ pub struct WorkerSpec {
     pub heartbeat_interval: Duration,
     pub prefetch: u16,
     pub cook_times: CookTimes,
-    /// How long a stopping worker may keep cooking the order in hand before handing it back.
+    /// How long a stopping worker may keep cooking the order in hand before handing it back;
+    /// also how long it keeps trying to record itself offline when the database is away.
     pub shutdown_timeout: Duration,
+    /// Take the name over even from a worker still marked online (`worker --replace`).
+    pub replace: bool,
 }
 
 impl WorkerSpec {
@@ -36,18 +41,29 @@ impl WorkerSpec {
             prefetch: 1,
             cook_times: CookTimes::default(),
             shutdown_timeout: Duration::from_secs(30),
+            replace: false,
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum KitchenError {
-    #[error("worker name {0:?} is taken by a worker that is still online")]
+    #[error(
+        "worker name {0:?} is taken by a worker that is still online (--replace takes it over)"
+    )]
     NameTaken(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Broker(#[from] BrokerError),
+}
+
+impl KitchenError {
+    /// Whether starting the same worker again later can succeed (a name in use will not free
+    /// itself while its holder is alive).
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, KitchenError::NameTaken(_))
+    }
 }
 
 /// What one step did with one delivery.
@@ -60,6 +76,12 @@ pub enum Outcome {
     Skipped {
         order_number: String,
         status: OrderStatus,
+    },
+    /// Dropped mid-cooking: an operator cancelled it, or another cook took it over.
+    Interrupted {
+        order_number: String,
+        status: OrderStatus,
+        processed_by: Option<String>,
     },
     /// Given back to the queue: a transient failure, or a stop that ran out of time.
     HandedBack {
@@ -83,6 +105,24 @@ pub struct Worker {
 
 /// Retry delay for a message handed back after a transient failure.
 const RETRY_DELAY: Duration = Duration::from_secs(1);
+/// How often a cook looks at the order in hand; a cancellation stops it within this.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+
+/// CONTRACT §4: background writes that fail for transient reasons get three attempts, backoff
+/// from 1 s, capped at 30 s.
+fn write_retry() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_secs(1))
+        .with_max_delay(Duration::from_secs(30))
+        .with_max_times(2)
+}
+
+/// How cooking one order ended.
+enum Cooking {
+    Done,
+    Stopped,
+    Interrupted(Option<OrderState>),
+}
 
 impl Worker {
     pub fn new(
@@ -114,18 +154,19 @@ impl Worker {
                 specialty: self.spec.specialty.clone(),
                 heartbeat_interval: self.spec.heartbeat_interval,
                 now: self.clock.now(),
+                replace: self.spec.replace,
             })
             .await?;
         if !registered {
             return Err(KitchenError::NameTaken(self.spec.name.clone()));
         }
-        tracing::info!(action = "worker_registered", worker_name = %self.spec.name, order_types = %self.spec.specialty, "worker registered");
+        tracing::info!(action = "worker_registered", worker_name = %self.spec.name, order_types = %self.spec.specialty, replace = self.spec.replace, "worker registered");
         Ok(())
     }
 
     /// Cooks one delivered order (or settles it otherwise) and settles the delivery exactly once.
-    /// `stop` turning true gives the order in hand `shutdown_timeout` to finish.
-    pub async fn process_one(&self, delivery: Delivery, stop: &watch::Receiver<bool>) -> Outcome {
+    /// `stop` being cancelled gives the order in hand `shutdown_timeout` to finish.
+    pub async fn process_one(&self, delivery: Delivery, stop: &CancellationToken) -> Outcome {
         let message: OrderMessage = match serde_json::from_slice(&delivery.body) {
             Ok(m) => m,
             Err(e) => {
@@ -143,50 +184,31 @@ impl Worker {
         &self,
         delivery: Delivery,
         message: OrderMessage,
-        stop: &watch::Receiver<bool>,
+        stop: &CancellationToken,
     ) -> Outcome {
         let number = message.order_number.clone();
         let cook_time = self.spec.cook_times.for_type(message.order_type);
-        let started = self.clock.now();
-        let eta = started + chrono::Duration::from_std(cook_time).unwrap_or_default();
-        // A redelivered order found cooking lost its cook (the broker only hands a message
-        // out again once its holder's connection is gone): take it over.
-        let mut start = self.change(
-            Transition::StartCooking,
-            Some(eta),
-            delivery.request_id.clone(),
-        );
-        let mut outcome = self.store.transition(&number, &start).await;
-        if delivery.redelivered
-            && matches!(
-                outcome,
-                Ok(TransitionOutcome::Refused {
-                    current: OrderStatus::Cooking
-                })
-            )
+        let (redelivered, request_id) = (delivery.redelivered, delivery.request_id.clone());
+        match self
+            .start(redelivered, request_id, &number, cook_time)
+            .await
         {
-            start.transition = Transition::TakeOver;
-            outcome = self.store.transition(&number, &start).await;
-        }
-        match outcome {
-            Ok(TransitionOutcome::Applied { .. }) => {}
-            Ok(TransitionOutcome::Refused { current }) => {
-                let _ = delivery.ack().await;
-                tracing::info!(action = "order_skipped", status = %current, "order needs no cooking");
+            Ok(()) => {}
+            Err(NotStarted::Settled(status)) => {
+                tracing::info!(action = "order_skipped", status = %status, "order needs no cooking");
+                self.ack(delivery).await;
                 return Outcome::Skipped {
                     order_number: number,
-                    status: current,
+                    status,
                 };
             }
-            Ok(TransitionOutcome::NotFound) => {
+            Err(NotStarted::Unknown) => {
                 return self
                     .dead_letter(delivery, format!("unknown order {number}"))
                     .await;
             }
-            Err(e) => {
-                return self
-                    .hand_back(delivery, format!("cannot start cooking: {e}"), RETRY_DELAY)
-                    .await;
+            Err(NotStarted::Failed(reason)) => {
+                return self.hand_back(delivery, &reason, RETRY_DELAY).await;
             }
         }
         self.outbox_wake.notify_one();
@@ -196,49 +218,91 @@ impl Worker {
             cook_time_ms = cook_time.as_millis() as u64,
             "cooking"
         );
-        let clock = Instant::now();
-        let finished = tokio::select! {
-            () = tokio::time::sleep(cook_time) => true,
-            () = stop_then(stop.clone(), self.spec.shutdown_timeout) => false,
+        let started = Instant::now();
+        let ended = tokio::select! {
+            () = tokio::time::sleep(cook_time) => Cooking::Done,
+            () = stop_then(stop, self.spec.shutdown_timeout) => Cooking::Stopped,
+            state = self.watch(&number) => Cooking::Interrupted(state),
         };
-        if !finished {
-            self.cooking.store(false, Ordering::Relaxed);
-            return self
-                .hand_back(
+        let outcome = match ended {
+            Cooking::Done => self.finish(delivery, number, started).await,
+            Cooking::Stopped => {
+                self.hand_back(
                     delivery,
-                    "stopped before the order was cooked".into(),
+                    "stopped before the order was cooked",
                     Duration::ZERO,
                 )
-                .await;
-        }
-        let finish = self.change(Transition::FinishCooking, None, delivery.request_id.clone());
-        let mut result = self.store.transition(&number, &finish).await;
-        for attempt in 1..3 {
-            match &result {
-                Err(e) if e.is_transient() => {
-                    tokio::time::sleep(RETRY_DELAY * attempt).await;
-                    result = self.store.transition(&number, &finish).await;
-                }
-                _ => break,
+                .await
             }
-        }
+            Cooking::Interrupted(state) => self.interrupted(delivery, number, state).await,
+        };
         self.cooking.store(false, Ordering::Relaxed);
+        outcome
+    }
+
+    /// `received → cooking`, with this cook's own estimate stored. A redelivered order found
+    /// cooking lost its cook (the broker only hands a message out again once its holder's
+    /// connection is gone; the embedded kitchen only re-queues what a dead process held): take
+    /// it over.
+    async fn start(
+        &self,
+        redelivered: bool,
+        request_id: Option<String>,
+        number: &str,
+        cook_time: Duration,
+    ) -> Result<(), NotStarted> {
+        let eta = self.clock.now() + chrono::Duration::from_std(cook_time).unwrap_or_default();
+        let mut start = self.change(Transition::StartCooking, Some(eta), request_id);
+        let mut outcome = self.store.transition(number, &start).await;
+        if redelivered
+            && matches!(
+                outcome,
+                Ok(TransitionOutcome::Refused {
+                    current: OrderStatus::Cooking,
+                    ..
+                })
+            )
+        {
+            start.transition = Transition::TakeOver;
+            outcome = self.store.transition(number, &start).await;
+        }
+        match outcome {
+            Ok(TransitionOutcome::Applied { .. }) => Ok(()),
+            Ok(TransitionOutcome::Refused { current, .. }) => Err(NotStarted::Settled(current)),
+            Ok(TransitionOutcome::NotFound) => Err(NotStarted::Unknown),
+            Err(e) => Err(NotStarted::Failed(format!("cannot start cooking: {e}"))),
+        }
+    }
+
+    /// `cooking → ready`, only while this cook still holds the order.
+    async fn finish(&self, delivery: Delivery, number: String, started: Instant) -> Outcome {
+        let finish = self.change(Transition::FinishCooking, None, delivery.request_id.clone());
+        let result = (|| self.store.transition(&number, &finish))
+            .retry(write_retry())
+            .when(StoreError::is_transient)
+            .notify(|e, after| tracing::warn!(action = "db_retry", error = %e, retry_in_ms = after.as_millis() as u64, "cannot mark the order ready yet; retrying"))
+            .await;
         match result {
             Ok(TransitionOutcome::Applied { .. }) => {
                 self.outbox_wake.notify_one();
-                let _ = delivery.ack().await;
+                self.ack(delivery).await;
                 tracing::info!(
                     action = "order_completed",
-                    duration_ms = clock.elapsed().as_millis() as u64,
+                    duration_ms = started.elapsed().as_millis() as u64,
                     "order ready"
                 );
                 Outcome::Cooked {
                     order_number: number,
                 }
             }
-            // Cancelled by an operator while it cooked, or finished by a cook that took over.
-            Ok(TransitionOutcome::Refused { current }) => {
-                let _ = delivery.ack().await;
+            // Cancelled by an operator while it cooked, or taken over by another cook: there is
+            // one `ready` at most, written by the cook that holds the order.
+            Ok(TransitionOutcome::Refused {
+                current,
+                processed_by,
+            }) => {
+                tracing::warn!(action = "order_finish_refused", status = %current, holder = processed_by.as_deref().unwrap_or(""), "the order is no longer this cook's to finish");
+                self.ack(delivery).await;
                 Outcome::Skipped {
                     order_number: number,
                     status: current,
@@ -251,11 +315,62 @@ impl Worker {
             Err(e) => {
                 self.hand_back(
                     delivery,
-                    format!("cannot mark the order ready: {e}"),
+                    &format!("cannot mark the order ready: {e}"),
                     RETRY_DELAY,
                 )
                 .await
             }
+        }
+    }
+
+    /// Resolves once the order in hand is no longer this cook's: cancelled, or taken over
+    /// (`None`: gone from the store). Read errors are not a reason to stop cooking.
+    async fn watch(&self, number: &str) -> Option<OrderState> {
+        loop {
+            tokio::time::sleep(WATCH_EVERY).await;
+            match self.store.order_state(number).await {
+                Ok(Some(state))
+                    if state.status == OrderStatus::Cooking
+                        && state.processed_by.as_deref() == Some(self.spec.name.as_str()) => {}
+                Ok(state) => return state,
+                Err(e) => {
+                    tracing::debug!(action = "order_watch_failed", error = %e, "cannot look at the order in hand")
+                }
+            }
+        }
+    }
+
+    async fn interrupted(
+        &self,
+        delivery: Delivery,
+        number: String,
+        state: Option<OrderState>,
+    ) -> Outcome {
+        let (status, processed_by) = match state {
+            Some(s) => (s.status, s.processed_by),
+            None => (OrderStatus::Cancelled, None),
+        };
+        if status == OrderStatus::Cancelled {
+            tracing::info!(
+                action = "order_cancelled_while_cooking",
+                "cancelled; the cook drops it"
+            );
+        } else {
+            tracing::warn!(action = "order_taken_over", status = %status, holder = processed_by.as_deref().unwrap_or(""), "another cook holds the order; this cook drops it");
+        }
+        self.ack(delivery).await;
+        // The cancel was not this cook's transition, so nothing else marks it free.
+        if let Err(e) = self
+            .store
+            .worker_seen(&self.spec.name, WorkerStatus::Online, self.clock.now())
+            .await
+        {
+            tracing::warn!(action = "heartbeat_failed", error = %e, "cannot mark the cook free");
+        }
+        Outcome::Interrupted {
+            order_number: number,
+            status,
+            processed_by,
         }
     }
 
@@ -277,21 +392,46 @@ impl Worker {
         }
     }
 
-    async fn hand_back(&self, delivery: Delivery, reason: String, delay: Duration) -> Outcome {
+    async fn ack(&self, delivery: Delivery) {
+        if let Err(e) = delivery.ack().await {
+            // The broker hands the message out again; the next cook finds it settled in the
+            // store and skips it.
+            tracing::error!(
+                action = "ack_failed",
+                error = &e as &dyn std::error::Error,
+                error_type = "BrokerError",
+                "cannot acknowledge the message"
+            );
+        }
+    }
+
+    async fn hand_back(&self, delivery: Delivery, reason: &str, delay: Duration) -> Outcome {
         tracing::warn!(action = "order_handed_back", reason = %reason, "order goes back to the queue");
-        let _ = delivery.requeue(delay).await;
-        Outcome::HandedBack { reason }
+        if let Err(e) = delivery.requeue(delay).await {
+            tracing::error!(
+                action = "hand_back_failed",
+                error = &e as &dyn std::error::Error,
+                error_type = "BrokerError",
+                "cannot hand the order back; the broker returns it when the connection closes"
+            );
+        }
+        Outcome::HandedBack {
+            reason: reason.to_string(),
+        }
     }
 
     async fn dead_letter(&self, delivery: Delivery, reason: String) -> Outcome {
         tracing::error!(action = "message_dead_lettered", error_type = "PoisonMessage", reason = %reason, "message can never be processed");
-        let _ = delivery.dead_letter(&reason).await;
+        if let Err(e) = delivery.dead_letter(&reason).await {
+            tracing::error!(action = "dead_letter_failed", error = &e as &dyn std::error::Error, error_type = "BrokerError", reason = %reason, "cannot dead-letter the message; it was handed back");
+        }
         Outcome::DeadLettered { reason }
     }
 
-    /// Registers, consumes and cooks until `stop` turns true; then stops taking orders, finishes
-    /// (or hands back) the one in hand, hands back what was prefetched, and goes offline.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), KitchenError> {
+    /// Registers, consumes and cooks until `stop` is cancelled; then stops taking orders,
+    /// finishes (or hands back) the one in hand, hands back what was prefetched, and goes
+    /// offline. Returns `Ok` after a stop; a return without one means the broker side ended.
+    pub async fn run(self, stop: CancellationToken) -> Result<(), KitchenError> {
         self.register().await?;
         let mut deliveries = self
             .broker
@@ -303,27 +443,51 @@ impl Worker {
             .await?;
         let heartbeat = tokio::spawn(self.clone().heartbeat());
         tracing::info!(action = "service_started", worker_name = %self.spec.name, prefetch = self.spec.prefetch, "taking orders");
-        let cooking_stop = stop.clone();
         loop {
             let next = tokio::select! {
                 biased;
-                _ = stop.wait_for(|s| *s) => break,
+                () = stop.cancelled() => break,
                 next = deliveries.next() => next,
             };
             match next {
                 Some(d) => {
-                    self.process_one(d, &cooking_stop).await;
+                    self.process_one(d, &stop).await;
                 }
                 None => break,
             }
         }
+        let stopped = Instant::now();
         drop(deliveries);
         heartbeat.abort();
-        self.store
-            .worker_seen(&self.spec.name, WorkerStatus::Offline, self.clock.now())
-            .await?;
+        self.go_offline(stopped).await;
         tracing::info!(action = "graceful_shutdown", worker_name = %self.spec.name, "worker stopped");
         Ok(())
+    }
+
+    /// Records the worker offline, trying until the shutdown timeout has passed since the stop:
+    /// a database that is away does not keep a stopping worker alive (its row then turns
+    /// offline by heartbeat age).
+    async fn go_offline(&self, stopped: Instant) {
+        let deadline = stopped + self.spec.shutdown_timeout;
+        let mut delay = Duration::from_millis(200);
+        loop {
+            match self
+                .store
+                .worker_seen(&self.spec.name, WorkerStatus::Offline, self.clock.now())
+                .await
+            {
+                Ok(()) => return,
+                Err(e) if Instant::now() + delay < deadline => {
+                    tracing::warn!(action = "db_retry", worker_name = %self.spec.name, error = %e, retry_in_ms = delay.as_millis() as u64, "cannot record the worker offline yet; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => {
+                    tracing::error!(action = "worker_offline_failed", worker_name = %self.spec.name, error = &e as &dyn std::error::Error, error_type = "StoreError", "cannot record the worker offline; its heartbeat will age out");
+                    return;
+                }
+            }
+        }
     }
 
     async fn heartbeat(self) {
@@ -352,10 +516,16 @@ impl Worker {
     }
 }
 
-/// Resolves `grace` after `stop` turns true.
-async fn stop_then(mut stop: watch::Receiver<bool>, grace: Duration) {
-    if stop.wait_for(|s| *s).await.is_err() {
-        std::future::pending::<()>().await;
-    }
+/// Why cooking did not start.
+enum NotStarted {
+    /// Already past cooking, cancelled, or held by a live cook.
+    Settled(OrderStatus),
+    Unknown,
+    Failed(String),
+}
+
+/// Resolves `grace` after `stop` is cancelled.
+async fn stop_then(stop: &CancellationToken, grace: Duration) {
+    stop.cancelled().await;
     tokio::time::sleep(grace).await;
 }

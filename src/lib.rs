@@ -9,11 +9,17 @@
 //! - [`api`] — the HTTP API: router, handlers, one error type mapped to HTTP.
 //! - [`config`] — YAML file + environment overrides, checked before anything starts.
 //! - [`telemetry`] — the JSON log line of the contract, to stdout or a file.
-//! - [`cli`] and [`startup`] — the command line and how a run is assembled and stopped.
+//! - [`kitchen`] — the worker: registration, heartbeats, one `process_one` step.
+//! - [`notifications`] — status updates as lines, and the `notify` printer.
+//! - [`assembly`] — builds the kitchen for a mode and stops it, in order, on one token.
+//! - [`supervisor`] — background tasks that are restarted or stop the process, never lost.
+//! - [`tui`] — the console: state and messages, the event loop, one file per pane.
+//! - [`cli`] and [`startup`] — the command line, and which assembly each mode runs.
 //!
 //! `docs/ARCHITECTURE.md` follows one order through these modules.
 
 pub mod api;
+pub mod assembly;
 pub mod broker;
 pub mod cli;
 pub mod config;
@@ -24,5 +30,6 @@ pub mod relay;
 pub mod service;
 pub mod startup;
 pub mod store;
+pub mod supervisor;
 pub mod telemetry;
 pub mod tui;

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // A CLI answer: the one clear line a person reads (the JSON log has the details).
             eprintln!("restaurant-tui: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
     }
 }

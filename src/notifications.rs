@@ -2,8 +2,61 @@
 //! one line per update, duplicates (a message delivered twice) dropped.
 
 use std::collections::{HashSet, VecDeque};
+use std::io::Write;
+use std::sync::Arc;
 
+use tokio_util::sync::CancellationToken;
+
+use crate::broker::Broker;
 use crate::domain::StatusUpdate;
+use crate::supervisor::TaskError;
+
+/// `notify`: subscribes (a queue of its own), then prints one line per new update on stdout
+/// until `stop`. Unparseable updates are dead-lettered; duplicates are dropped.
+pub async fn print_updates(
+    broker: Arc<dyn Broker>,
+    stop: CancellationToken,
+) -> Result<(), TaskError> {
+    let mut updates = broker
+        .subscribe_updates("notify")
+        .await
+        .map_err(|e| TaskError::transient(e.to_string()))?;
+    tracing::info!(action = "service_started", "listening for status updates");
+    let mut dedupe = Dedupe::new(10_000);
+    loop {
+        let delivery = tokio::select! {
+            () = stop.cancelled() => return Ok(()),
+            d = updates.next() => match d {
+                Some(d) => d,
+                None => return Err(TaskError::transient("the subscription ended")),
+            },
+        };
+        let settled = match serde_json::from_slice::<StatusUpdate>(&delivery.body) {
+            Ok(update) => {
+                if dedupe.first_time(delivery.message_id.as_deref(), &update) {
+                    tracing::info!(action = "notification_received", order_number = %update.order_number, "status update");
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{}", line(&update));
+                    let _ = out.flush();
+                }
+                delivery.ack().await
+            }
+            Err(e) => {
+                delivery
+                    .dead_letter(&format!("unparseable status update: {e}"))
+                    .await
+            }
+        };
+        if let Err(e) = settled {
+            tracing::error!(
+                action = "ack_failed",
+                error = &e as &dyn std::error::Error,
+                error_type = "BrokerError",
+                "cannot settle a status update"
+            );
+        }
+    }
+}
 
 /// `Notification for order ORD_…: Status changed from 'received' to 'cooking' by chef_mario.`
 pub fn line(update: &StatusUpdate) -> String {

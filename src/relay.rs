@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::broker::{Broker, BrokerError, Outgoing};
@@ -107,18 +108,20 @@ impl Relay {
         }
     }
 
-    /// Runs until `stop` turns true.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    /// Runs until `stop` is cancelled. A batch in flight is always finished (published and
+    /// marked sent): the stop is only looked at between batches. Then what is left (the status
+    /// updates of workers that stopped just before) goes out, for a few seconds at most.
+    pub async fn run(self, stop: CancellationToken) {
         let mut backoff = Duration::from_millis(200);
         loop {
             match self.run_once().await {
-                Ok(n) if n == self.batch as usize => continue,
+                Ok(n) if n == self.batch as usize && !stop.is_cancelled() => continue,
                 Ok(_) => backoff = Duration::from_millis(200),
                 Err(e) => {
                     tracing::warn!(action = "relay_failed", error = %e, retry_in_ms = backoff.as_millis() as u64, "outbox messages wait for the next attempt");
                     tokio::select! {
                         () = tokio::time::sleep(backoff) => {}
-                        _ = stop.wait_for(|s| *s) => return,
+                        () = stop.cancelled() => break,
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(10));
                     continue;
@@ -127,8 +130,19 @@ impl Relay {
             tokio::select! {
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(self.sweep) => {}
-                _ = stop.wait_for(|s| *s) => return,
+                () = stop.cancelled() => break,
             }
         }
+        let last = async {
+            while let Ok(n) = self.run_once().await {
+                if n < self.batch as usize {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(FINAL_DRAIN, last).await;
     }
 }
+
+/// How long a stopping relay keeps publishing what is left.
+const FINAL_DRAIN: Duration = Duration::from_secs(5);

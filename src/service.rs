@@ -7,7 +7,6 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
 
-use crate::config::CookTimes;
 use crate::domain::{Clock, FieldError, OrderDraft, OrderStatus, Transition, validate};
 use crate::store::{
     HistoryEntry, OrderPage, OrderQuery, OrderRecord, PlacedOrder, StatusChange, Store, StoreError,
@@ -57,14 +56,13 @@ pub struct StatusView {
 pub struct Orders {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    cook_times: CookTimes,
     retry: ExponentialBuilder,
     /// Woken after each commit that wrote outbox rows, so the relay publishes at once.
     outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Orders {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, cook_times: CookTimes) -> Orders {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Orders {
         // CONTRACT §4: transient write failures get three attempts, backoff from 1 s, capped at 30 s.
         let retry = ExponentialBuilder::default()
             .with_min_delay(Duration::from_secs(1))
@@ -74,7 +72,6 @@ impl Orders {
         Orders {
             store,
             clock,
-            cook_times,
             retry,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }
@@ -130,27 +127,15 @@ impl Orders {
             .order(number)
             .await?
             .ok_or_else(|| ServiceError::NotFound(number.to_string()))?;
-        let estimated_completion = if order.status == OrderStatus::Cooking {
-            self.cooking_started(number).await?.map(|started| {
-                started + chrono_duration(self.cook_times.for_type(order.order_type))
-            })
-        } else {
-            None
-        };
+        // Stored by the cook when it started, from its own cooking time (CONTRACT §5); only
+        // meaningful while the order is still cooking.
+        let estimated_completion = order
+            .estimated_completion
+            .filter(|_| order.status == OrderStatus::Cooking);
         Ok(StatusView {
             order,
             estimated_completion,
         })
-    }
-
-    /// When the current cooking attempt began: the latest `cooking` row of the history.
-    async fn cooking_started(&self, number: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(self.store.history(number).await?.and_then(|h| {
-            h.iter()
-                .rev()
-                .find(|e| e.status == OrderStatus::Cooking)
-                .map(|e| e.changed_at)
-        }))
     }
 
     pub async fn history(&self, number: &str) -> Result<Vec<HistoryEntry>, ServiceError> {
@@ -197,15 +182,11 @@ impl Orders {
                 Ok(from)
             }
             TransitionOutcome::NotFound => Err(ServiceError::NotFound(number.to_string())),
-            TransitionOutcome::Refused { current } => Err(ServiceError::Conflict {
+            TransitionOutcome::Refused { current, .. } => Err(ServiceError::Conflict {
                 number: number.to_string(),
                 current,
                 transition,
             }),
         }
     }
-}
-
-fn chrono_duration(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }

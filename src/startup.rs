@@ -1,47 +1,38 @@
-//! From a parsed command line to running services: configuration, telemetry, the store, the
-//! listener, and a graceful stop on SIGINT/SIGTERM.
+//! From a parsed command line to a running kitchen: configuration, telemetry, then the one
+//! [`Assembly`] for the mode, stopped gracefully by SIGINT, SIGTERM or SIGHUP.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
 
-use crate::api::{self, ApiOptions};
-use crate::broker::Broker;
-use crate::broker::amqp::AmqpBroker;
-use crate::broker::memory::MemoryBus;
+use crate::assembly::{Assembly, AssemblyError, BrokerChoice, Plan};
 use crate::cli::{Cli, Command, Mode};
-use crate::config::{BrokerTarget, Config, ConfigError};
-use crate::domain::{Clock, SystemClock};
-use crate::kitchen::{Worker, WorkerSpec};
-use crate::relay::Relay;
-use crate::service::Orders;
-use crate::store::{self, DatabaseTarget, StoreError};
+use crate::config::{Config, ConfigError};
+use crate::kitchen::WorkerSpec;
+use crate::supervisor::OnExit;
 use crate::telemetry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("cannot open the {target}: {source}")]
-    Database {
-        target: String,
-        #[source]
-        source: StoreError,
-    },
-    #[error("cannot listen on {addr}: {source} (choose another port with --port or server.port)")]
-    Bind {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the HTTP server failed: {0}")]
-    Serve(#[source] std::io::Error),
+    #[error(transparent)]
+    Assembly(#[from] AssemblyError),
     #[error("{0}")]
     Usage(String),
-    #[error("{0}")]
-    Kitchen(#[from] crate::kitchen::KitchenError),
+    #[error(transparent)]
+    Console(#[from] crate::tui::run::ConsoleError),
+}
+
+impl StartupError {
+    /// The process's exit status for this error: 2 for a console without a terminal (a usage
+    /// error, as the shell knows it), 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartupError::Console(crate::tui::run::ConsoleError::NoTerminal) => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// What the command line asks for, once the old and new forms are reconciled.
@@ -92,6 +83,8 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
     let run = plan(&cli);
     match run {
         Run::Console => {
+            // Before anything opens: without a terminal there is nothing to draw on.
+            crate::tui::run::require_terminal()?;
             let config = load_config(&cli, 3000)?;
             let dir = crate::config::data_dir()
                 .unwrap_or_else(|| std::path::PathBuf::from("."))
@@ -108,24 +101,31 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
                 cli.server.workers.unwrap_or(1),
             )
             .await
-            .map_err(|e| StartupError::Usage(e.to_string()))
+            .map_err(StartupError::from)
         }
         Run::Worker => {
             telemetry::init_stdout("kitchen-worker");
             let config = load_config(&cli, 3000)?;
-            run_worker(&config, &cli.worker, shutdown_signal()).await
+            run_worker(&config, &cli.worker).await
         }
         Run::Notify => {
             // stdout carries the notification lines; the JSON log lines go to stderr.
             telemetry::init_stderr("notification-subscriber");
             let config = load_config(&cli, 3000)?;
-            run_notify(&config, shutdown_signal()).await
+            run_notify(&config).await
         }
         Run::Migrate => {
             telemetry::init_stdout(service_name(&cli));
             let config = load_config(&cli, 3000)?;
-            let target = config.database_target("configuration")?;
-            open_store(&target).await?;
+            let plan = Plan {
+                store: true,
+                broker: BrokerChoice::None,
+            };
+            Assembly::build(&config, plan)
+                .await?
+                .shutdown()
+                .run()
+                .await?;
             tracing::info!(action = "migrations_applied", "database is up to date");
             Ok(())
         }
@@ -136,13 +136,7 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         } => {
             telemetry::init_stdout(service);
             let config = load_config(&cli, default_port)?;
-            serve(
-                &config,
-                read_only,
-                cli.server.workers.unwrap_or(0),
-                shutdown_signal(),
-            )
-            .await
+            serve(&config, read_only, cli.server.workers.unwrap_or(0)).await
         }
     }
 }
@@ -181,141 +175,120 @@ fn load_config(cli: &Cli, default_port: u16) -> Result<Config, StartupError> {
     Ok(config)
 }
 
-async fn open_store(target: &DatabaseTarget) -> Result<Arc<dyn store::Store>, StartupError> {
-    match store::open(target).await {
-        Ok(s) => {
-            tracing::info!(action = "db_connected", backend = s.backend(), target = %target.describe(), "database connected and migrated");
-            Ok(s)
-        }
-        Err(source) => {
-            tracing::error!(action = "db_connection_failed", error = &source as &dyn std::error::Error, error_type = "StoreError", target = %target.describe(), "cannot open the database");
-            Err(StartupError::Database {
-                target: target.describe(),
-                source,
-            })
-        }
+/// Runs the API (and, with a kitchen, the relay and `workers` in-process workers) until a
+/// stop signal. The store is opened first so that a dead database stops the start with one
+/// clear message instead of a server answering 503 forever.
+pub async fn serve(config: &Config, read_only: bool, workers: u16) -> Result<(), StartupError> {
+    let broker = match (read_only, workers) {
+        (true, _) => BrokerChoice::None,
+        (false, 0) => BrokerChoice::RabbitIfConfigured,
+        (false, _) => BrokerChoice::RabbitOrInProcess,
+    };
+    let mut kitchen = Assembly::build(
+        config,
+        Plan {
+            store: true,
+            broker,
+        },
+    )
+    .await?;
+    if !read_only && kitchen.broker().is_none() {
+        kitchen.warn(
+            "kitchen_missing",
+            "no worker runs in this process and no RabbitMQ is configured: orders are accepted \
+             and wait until a kitchen starts on this database (serve --workers N, or the console)"
+                .into(),
+        );
     }
-}
-
-/// Runs the API until `shutdown` resolves. The store is opened first so that a dead database
-/// stops the start with one clear message instead of a server answering 503 forever.
-pub async fn serve(
-    config: &Config,
-    read_only: bool,
-    workers: u16,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), StartupError> {
-    let target = config.database_target("configuration")?;
-    let store = open_store(&target).await?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let wake = Arc::new(Notify::new());
-    let orders = Orders::new(store.clone(), clock.clone(), config.kitchen.cook_time)
-        .with_outbox_wake(wake.clone());
-    let (stop_tx, stop) = watch::channel(false);
-    // With RabbitMQ the relay publishes there; without it, in-process workers cook from the
-    // in-process bus. With neither, orders wait durably in the outbox instead of in memory.
-    let mut kitchen = Vec::new();
-    let mut broker: Option<Arc<dyn Broker>> = None;
-    let rabbit = config.broker_target("configuration")?;
-    if (workers > 0 || rabbit.is_some()) && !read_only {
-        let bus: Arc<dyn Broker> = match &rabbit {
-            Some(t) => start_rabbitmq(t),
-            None => Arc::new(MemoryBus::new()),
-        };
-        kitchen.push(tokio::spawn(
-            Relay::new(store.clone(), bus.clone(), clock.clone(), wake.clone()).run(stop.clone()),
-        ));
-        for i in 1..=workers {
-            let mut spec = WorkerSpec::new(format!("kitchen-{i}"));
-            spec.cook_times = config.kitchen.cook_time;
-            let worker = Worker::new(
-                spec,
-                store.clone(),
-                bus.clone(),
-                clock.clone(),
-                wake.clone(),
-            );
-            let name = worker.name().to_string();
-            let stop = stop.clone();
-            kitchen.push(tokio::spawn(async move {
-                if let Err(e) = worker.run(stop.clone()).await {
-                    tracing::error!(action = "worker_failed", worker_name = %name, error = &e as &dyn std::error::Error, error_type = "KitchenError", "worker stopped");
-                }
-            }));
-        }
-        broker = Some(bus);
+    for i in 1..=workers {
+        let mut spec = WorkerSpec::new(format!("kitchen-{i}"));
+        spec.cook_times = config.kitchen.cook_time;
+        kitchen.start_worker(spec, OnExit::Restart)?;
     }
-    let router = api::router_with_broker(
-        orders,
-        broker,
-        &ApiOptions::from_server(&config.server, read_only),
-    );
-    let addr = format!("{}:{}", config.server.host, config.server.port);
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|source| StartupError::Bind {
-            addr: addr.clone(),
-            source,
-        })?;
-    let local: SocketAddr = listener.local_addr().map_err(StartupError::Serve)?;
-    tracing::info!(action = "service_started", address = %local, port = local.port(), backend = target.describe(), "listening on http://{local}");
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    let mut server_stop = stop.clone();
-    let served = api::serve(listener, router, async move {
-        let _ = server_stop.wait_for(|s| *s).await;
-    })
-    .await
-    .map_err(StartupError::Serve);
-    // Workers finish the order in hand (or hand it back) before the process exits.
-    for task in kitchen {
-        let _ = task.await;
-    }
-    served?;
+    let local = kitchen.listen(read_only).await?;
+    let backend = kitchen.store().map(|s| s.backend()).unwrap_or_default();
+    tracing::info!(action = "service_started", address = %local, port = local.port(), backend, "listening on http://{local}");
+    stop_on_signals(kitchen.shutdown().token());
+    kitchen.run_until_stopped().await?;
     tracing::info!(action = "graceful_shutdown", "stopped");
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Asks for a graceful stop on SIGINT, SIGTERM or SIGHUP; a second signal leaves at once.
+pub fn stop_on_signals(stop: CancellationToken) {
+    tokio::spawn(async move {
+        let mut signals = Signals::new();
+        let first = signals.next().await;
+        tracing::info!(
+            action = "graceful_shutdown",
+            signal = first,
+            "signal received; finishing the work in hand (again to leave at once)"
+        );
+        stop.cancel();
+        let second = signals.next().await;
+        tracing::warn!(
+            action = "forced_shutdown",
+            signal = second,
+            "second signal: leaving without finishing"
+        );
+        std::process::exit(130);
+    });
+}
+
+/// SIGINT, SIGTERM and SIGHUP as one stream of names.
+pub struct Signals {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    streams: Vec<(&'static str, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    pub fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let kinds = [
+                ("SIGINT", SignalKind::interrupt()),
+                ("SIGTERM", SignalKind::terminate()),
+                ("SIGHUP", SignalKind::hangup()),
+            ];
+            Signals {
+                streams: kinds
+                    .into_iter()
+                    .filter_map(|(name, kind)| signal(kind).ok().map(|s| (name, s)))
+                    .collect(),
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        #[cfg(not(unix))]
+        Signals {}
     }
-    tracing::info!(
-        action = "graceful_shutdown",
-        "signal received; finishing requests in flight"
-    );
+
+    /// The next signal's name.
+    pub async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            if self.streams.is_empty() {
+                return std::future::pending().await;
+            }
+            let waits = self.streams.iter_mut().map(|(name, s)| {
+                Box::pin(async move {
+                    s.recv().await;
+                    *name
+                })
+            });
+            futures_util::future::select_all(waits).await.0
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
 }
 
-fn start_rabbitmq(target: &BrokerTarget) -> Arc<dyn Broker> {
-    tracing::info!(action = "rabbitmq_connecting", target = %target.display, prefix = %target.prefix, "connecting to RabbitMQ");
-    Arc::new(AmqpBroker::start(target.uri.clone(), target.prefix.clone()))
-}
-
-fn needs_rabbitmq(config: &Config, what: &str) -> Result<BrokerTarget, StartupError> {
-    config.broker_target("configuration")?.ok_or_else(|| {
-        StartupError::Usage(format!(
-            "{what} needs RabbitMQ (the in-process bus lives inside one process): set AMQP_URL or \
-             the rabbitmq: block of the configuration"
-        ))
-    })
+impl Default for Signals {
+    fn default() -> Self {
+        Signals::new()
+    }
 }
 
 /// `dine_in=8s,takeout=250ms` over the configured times.
@@ -341,11 +314,8 @@ fn apply_cook_times(times: &mut crate::config::CookTimes, text: &str) -> Result<
 }
 
 /// A standalone kitchen worker with its own relay (its status updates go out through it).
-async fn run_worker(
-    config: &Config,
-    args: &crate::cli::WorkerArgs,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), StartupError> {
+/// It ends with the process: a stop signal, or the worker failing (a name in use exits 1).
+async fn run_worker(config: &Config, args: &crate::cli::WorkerArgs) -> Result<(), StartupError> {
     let name = args
         .worker_name
         .clone()
@@ -366,65 +336,38 @@ async fn run_worker(
         spec.prefetch = p.max(1);
     }
     spec.cook_times = config.kitchen.cook_time;
-    let target = needs_rabbitmq(config, "worker")?;
-    let store = open_store(&config.database_target("configuration")?).await?;
-    let broker = start_rabbitmq(&target);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let wake = Arc::new(Notify::new());
-    let (stop_tx, stop) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    let relay = tokio::spawn(
-        Relay::new(store.clone(), broker.clone(), clock.clone(), wake.clone()).run(stop.clone()),
-    );
-    let worker = Worker::new(spec, store, broker, clock, wake);
-    let result = worker.run(stop).await;
+    spec.replace = args.replace;
+    let plan = Plan {
+        store: true,
+        broker: BrokerChoice::Rabbit {
+            needed_by: "worker",
+        },
+    };
+    let mut kitchen = Assembly::build(config, plan).await?;
+    kitchen.start_worker(spec, OnExit::StopProcess)?;
+    stop_on_signals(kitchen.shutdown().token());
+    let result = kitchen.run_until_stopped().await;
     if let Err(e) = &result {
         tracing::error!(action = "worker_failed", worker_name = %name, error = e as &dyn std::error::Error, error_type = "KitchenError", "worker cannot run");
     }
-    relay.abort();
     Ok(result?)
 }
 
 /// Prints one line per status update until stopped.
-async fn run_notify(
-    config: &Config,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), StartupError> {
-    use std::io::Write;
-    let target = needs_rabbitmq(config, "notify")?;
-    let broker = start_rabbitmq(&target);
-    let mut updates = broker
-        .subscribe_updates("notify")
-        .await
-        .map_err(|e| StartupError::Usage(e.to_string()))?;
-    tracing::info!(action = "service_started", "listening for status updates");
-    let mut dedupe = crate::notifications::Dedupe::new(10_000);
-    tokio::pin!(shutdown);
-    loop {
-        let delivery = tokio::select! {
-            () = &mut shutdown => break,
-            d = updates.next() => match d { Some(d) => d, None => break },
-        };
-        match serde_json::from_slice::<crate::domain::StatusUpdate>(&delivery.body) {
-            Ok(update) => {
-                if dedupe.first_time(delivery.message_id.as_deref(), &update) {
-                    tracing::info!(action = "notification_received", order_number = %update.order_number, "status update");
-                    let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "{}", crate::notifications::line(&update));
-                    let _ = out.flush();
-                }
-                let _ = delivery.ack().await;
-            }
-            Err(e) => {
-                let _ = delivery
-                    .dead_letter(&format!("unparseable status update: {e}"))
-                    .await;
-            }
-        }
-    }
+async fn run_notify(config: &Config) -> Result<(), StartupError> {
+    let plan = Plan {
+        store: false,
+        broker: BrokerChoice::Rabbit {
+            needed_by: "notify",
+        },
+    };
+    let kitchen = Assembly::build(config, plan).await?;
+    let broker = kitchen.broker().cloned().ok_or(AssemblyError::NoKitchen)?;
+    kitchen.spawn("notify", OnExit::StopProcess, move |stop| {
+        crate::notifications::print_updates(broker.clone(), stop)
+    });
+    stop_on_signals(kitchen.shutdown().token());
+    kitchen.run_until_stopped().await?;
     tracing::info!(action = "graceful_shutdown", "stopped");
     Ok(())
 }

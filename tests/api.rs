@@ -547,8 +547,17 @@ impl Store for GatedStore {
     async fn order(&self, number: &str) -> Result<Option<OrderRecord>, StoreError> {
         self.inner.order(number).await
     }
+    async fn order_state(
+        &self,
+        number: &str,
+    ) -> Result<Option<restaurant_tui::store::OrderState>, StoreError> {
+        self.inner.order_state(number).await
+    }
     async fn history(&self, number: &str) -> Result<Option<Vec<HistoryEntry>>, StoreError> {
         self.inner.history(number).await
+    }
+    async fn kitchen_backlog(&self) -> Result<Vec<ClaimedMessage>, StoreError> {
+        self.inner.kitchen_backlog().await
     }
     async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
         self.inner.list_orders(query).await

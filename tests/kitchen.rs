@@ -18,6 +18,7 @@ use restaurant_tui::relay::Relay;
 use restaurant_tui::service::Orders;
 use serde_json::json;
 use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
 
 struct Kitchen {
     store: common::TestStore,
@@ -25,8 +26,7 @@ struct Kitchen {
     orders: Orders,
     relay: Relay,
     wake: Arc<Notify>,
-    stop_tx: watch::Sender<bool>,
-    stop: watch::Receiver<bool>,
+    stop: CancellationToken,
 }
 
 impl Kitchen {
@@ -37,26 +37,21 @@ impl Kitchen {
     async fn with_broker(bus: Arc<dyn Broker>) -> Kitchen {
         let store = common::sqlite_store().await;
         let wake = Arc::new(Notify::new());
-        let orders = Orders::new(
-            store.store.clone(),
-            Arc::new(SystemClock),
-            CookTimes::default(),
-        )
-        .with_outbox_wake(wake.clone());
+        let orders =
+            Orders::new(store.store.clone(), Arc::new(SystemClock)).with_outbox_wake(wake.clone());
         let relay = Relay::new(
             store.store.clone(),
             bus.clone(),
             Arc::new(SystemClock),
             wake.clone(),
         );
-        let (stop_tx, stop) = watch::channel(false);
+        let stop = CancellationToken::new();
         Kitchen {
             store,
             bus,
             orders,
             relay,
             wake,
-            stop_tx,
             stop,
         }
     }
@@ -350,7 +345,8 @@ async fn poison_and_unknown_orders_are_dead_lettered_once() {
 async fn an_order_cancelled_while_cooking_is_not_marked_ready() {
     let k = Kitchen::new().await;
     let n = k.place("takeout", 5.0).await;
-    let w = k.worker("chef", Duration::from_millis(300));
+    // Long enough that only the cancellation can end it within the test's deadline.
+    let w = k.worker("chef", Duration::from_secs(3600));
     w.register().await.unwrap();
     let mut orders = k
         .bus
@@ -367,14 +363,27 @@ async fn an_order_cancelled_while_cooking_is_not_marked_ready() {
         .operator_transition(&n, restaurant_tui::domain::Transition::Cancel, None)
         .await
         .unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(30), cooking)
+        .await
+        .expect("the cook drops a cancelled order instead of cooking it to the end")
+        .unwrap();
     assert_eq!(
-        cooking.await.unwrap(),
-        Outcome::Skipped {
+        outcome,
+        Outcome::Interrupted {
             order_number: n.clone(),
-            status: OrderStatus::Cancelled
+            status: OrderStatus::Cancelled,
+            processed_by: Some("chef".into()),
         }
     );
     assert_eq!(k.status(&n).await, OrderStatus::Cancelled);
+    let chef = &k.store.workers().await.unwrap()[0];
+    assert_eq!(chef.status, "online", "the cook is free for the next order");
+    // Its message was settled: nothing comes back to the queue.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), orders.next())
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -388,7 +397,7 @@ async fn a_graceful_stop_finishes_the_order_in_hand_and_goes_offline() {
     while k.status(&n).await != OrderStatus::Cooking {
         tokio::task::yield_now().await;
     }
-    k.stop_tx.send(true).unwrap();
+    k.stop.cancel();
     running.await.unwrap().unwrap();
     assert_eq!(k.status(&n).await, OrderStatus::Ready);
     assert_eq!(k.store.workers().await.unwrap()[0].status, "offline");
@@ -408,11 +417,11 @@ async fn a_stop_that_runs_out_of_time_hands_the_order_back() {
     while k.status(&n).await != OrderStatus::Cooking {
         tokio::task::yield_now().await;
     }
-    k.stop_tx.send(true).unwrap();
+    k.stop.cancel();
     running.await.unwrap().unwrap();
     assert_eq!(k.store.workers().await.unwrap()[0].status, "offline");
     // The next cook gets it back and takes it over.
-    let (_tx, stop) = watch::channel(false);
+    let stop = CancellationToken::new();
     let w = k.worker("chef_2", Duration::ZERO);
     w.register().await.unwrap();
     let mut orders = k

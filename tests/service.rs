@@ -28,7 +28,7 @@ async fn numbers_follow_the_service_clock_across_utc_midnight() {
     let clock = Arc::new(FixedClock::new(
         Utc.with_ymd_and_hms(2024, 12, 31, 23, 59, 59).unwrap(),
     ));
-    let orders = Orders::new(store.store.clone(), clock.clone(), Default::default());
+    let orders = Orders::new(store.store.clone(), clock.clone());
     let first = orders.place(&draft(), None).await.unwrap();
     clock.set(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap());
     let second = orders.place(&draft(), Some("req-9")).await.unwrap();
@@ -44,11 +44,7 @@ async fn numbers_follow_the_service_clock_across_utc_midnight() {
 #[tokio::test]
 async fn an_invalid_draft_never_reaches_the_store() {
     let store = common::sqlite_store().await;
-    let orders = Orders::new(
-        store.store.clone(),
-        Arc::new(FixedClock::new(Utc::now())),
-        Default::default(),
-    );
+    let orders = Orders::new(store.store.clone(), Arc::new(FixedClock::new(Utc::now())));
     let mut bad = draft();
     bad.customer_name = Field::Absent;
     assert!(
@@ -58,23 +54,21 @@ async fn an_invalid_draft_never_reaches_the_store() {
 }
 
 #[tokio::test]
-async fn the_estimated_completion_is_cooking_start_plus_the_types_cook_time() {
+async fn the_estimated_completion_is_the_one_the_cook_stored_when_it_started() {
     use restaurant_tui::domain::Transition;
     use restaurant_tui::store::{StatusChange, WriteMeta};
     let store = common::sqlite_store().await;
     let start = Utc.with_ymd_and_hms(2024, 12, 16, 12, 0, 0).unwrap();
-    let orders = Orders::new(
-        store.store.clone(),
-        Arc::new(FixedClock::new(start)),
-        Default::default(),
-    );
+    let orders = Orders::new(store.store.clone(), Arc::new(FixedClock::new(start)));
     let n = orders.place(&draft(), None).await.unwrap().number;
     assert_eq!(orders.status(&n).await.unwrap().estimated_completion, None);
+    // A cook whose own takeout time is 4 s (not this process's default of 10 s).
+    let eta = start + chrono::Duration::seconds(4);
     let change = StatusChange {
         transition: Transition::StartCooking,
         changed_by: "chef_mario".into(),
         notes: None,
-        estimated_completion: None,
+        estimated_completion: Some(eta),
         meta: WriteMeta {
             now: start,
             request_id: None,
@@ -83,9 +77,5 @@ async fn the_estimated_completion_is_cooking_start_plus_the_types_cook_time() {
     store.transition(&n, &change).await.unwrap();
     let view = orders.status(&n).await.unwrap();
     assert_eq!(view.order.status, OrderStatus::Cooking);
-    assert_eq!(
-        view.estimated_completion,
-        Some(start + chrono::Duration::seconds(10)),
-        "takeout cooks 10 s"
-    );
+    assert_eq!(view.estimated_completion, Some(eta));
 }

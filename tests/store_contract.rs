@@ -43,6 +43,10 @@ contract!(
     a_worker_is_processing_while_it_cooks_and_counts_what_it_finished,
     relays_lease_outbox_rows_and_sent_rows_never_come_back,
     concurrent_relays_never_claim_the_same_row,
+    only_the_cook_holding_an_order_can_finish_it,
+    the_cooks_estimate_is_stored_when_cooking_starts,
+    replace_takes_over_a_name_that_is_still_online,
+    the_kitchen_backlog_is_what_was_sent_and_still_waits_or_cooks_most_urgent_first,
 );
 
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
@@ -231,7 +235,8 @@ async fn transitions_are_compare_and_set_and_logged(store: TestStore) {
     assert_eq!(
         refused,
         TransitionOutcome::Refused {
-            current: OrderStatus::Received
+            current: OrderStatus::Received,
+            processed_by: None,
         }
     );
 
@@ -254,7 +259,8 @@ async fn transitions_are_compare_and_set_and_logged(store: TestStore) {
     assert_eq!(
         again,
         TransitionOutcome::Refused {
-            current: OrderStatus::Cooking
+            current: OrderStatus::Cooking,
+            processed_by: Some("chef_mario".into()),
         }
     );
 
@@ -285,7 +291,8 @@ async fn transitions_are_compare_and_set_and_logged(store: TestStore) {
     assert_eq!(
         cancel,
         TransitionOutcome::Refused {
-            current: OrderStatus::Completed
+            current: OrderStatus::Completed,
+            processed_by: Some("chef_mario".into()),
         }
     );
 
@@ -475,6 +482,7 @@ fn worker(name: &str, now: DateTime<Utc>) -> WorkerRegistration {
         specialty: "dine_in,takeout".parse().unwrap(),
         heartbeat_interval: Duration::from_secs(30),
         now,
+        replace: false,
     }
 }
 
@@ -646,4 +654,137 @@ async fn concurrent_relays_never_claim_the_same_row(store: TestStore) {
     let distinct: HashSet<i64> = all.iter().copied().collect();
     assert_eq!(all.len(), 100, "every row claimed");
     assert_eq!(distinct.len(), 100, "and none twice");
+}
+
+async fn only_the_cook_holding_an_order_can_finish_it(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    let n = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    store
+        .transition(&n, &change(Transition::StartCooking, "chef_a", t0))
+        .await
+        .unwrap();
+    // chef_a was cut off; chef_b took the order over.
+    store
+        .transition(&n, &change(Transition::TakeOver, "chef_b", t0))
+        .await
+        .unwrap();
+    let late = store
+        .transition(&n, &change(Transition::FinishCooking, "chef_a", t0))
+        .await
+        .unwrap();
+    assert_eq!(
+        late,
+        TransitionOutcome::Refused {
+            current: OrderStatus::Cooking,
+            processed_by: Some("chef_b".into()),
+        }
+    );
+    let state = store.order_state(&n).await.unwrap().unwrap();
+    assert_eq!(
+        (state.status, state.processed_by.as_deref()),
+        (OrderStatus::Cooking, Some("chef_b"))
+    );
+    assert!(matches!(
+        store
+            .transition(&n, &change(Transition::FinishCooking, "chef_b", t0))
+            .await
+            .unwrap(),
+        TransitionOutcome::Applied { .. }
+    ));
+    let readies = store
+        .history(&n)
+        .await
+        .unwrap()
+        .unwrap()
+        .iter()
+        .filter(|h| h.status == OrderStatus::Ready)
+        .count();
+    assert_eq!(readies, 1);
+    assert_eq!(store.order_state("ORD_20240101_999").await.unwrap(), None);
+}
+
+async fn the_cooks_estimate_is_stored_when_cooking_starts(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    let n = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    assert_eq!(
+        store.order(&n).await.unwrap().unwrap().estimated_completion,
+        None
+    );
+    let mut start = change(Transition::StartCooking, "chef_a", t0);
+    start.estimated_completion = Some(t0 + chrono::Duration::seconds(4));
+    store.transition(&n, &start).await.unwrap();
+    assert_eq!(
+        store.order(&n).await.unwrap().unwrap().estimated_completion,
+        Some(t0 + chrono::Duration::seconds(4))
+    );
+    // A take-over starts again with the new cook's own estimate.
+    let mut take = change(Transition::TakeOver, "chef_b", t0);
+    take.estimated_completion = Some(t0 + chrono::Duration::seconds(9));
+    store.transition(&n, &take).await.unwrap();
+    // Finishing keeps the last estimate.
+    store
+        .transition(&n, &change(Transition::FinishCooking, "chef_b", t0))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.order(&n).await.unwrap().unwrap().estimated_completion,
+        Some(t0 + chrono::Duration::seconds(9))
+    );
+}
+
+async fn replace_takes_over_a_name_that_is_still_online(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    assert!(store.register_worker(&worker("chef", t0)).await.unwrap());
+    assert!(!store.register_worker(&worker("chef", t0)).await.unwrap());
+    let mut again = worker("chef", t0);
+    again.replace = true;
+    assert!(store.register_worker(&again).await.unwrap());
+    assert_eq!(store.workers().await.unwrap().len(), 1);
+}
+
+async fn the_kitchen_backlog_is_what_was_sent_and_still_waits_or_cooks_most_urgent_first(
+    store: TestStore,
+) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    let small = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    let big_order = order(Destination::Takeout, vec![item("Feast", 10, 9900)]);
+    let big = store
+        .place_order(&big_order, &meta(t0))
+        .await
+        .unwrap()
+        .number;
+    let cooking = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    let done = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    let unsent = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    // Everything but the last order has been published.
+    let claimed = store
+        .claim_outbox("relay", 8, t0, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();
+    store.mark_sent(&ids, t0).await.unwrap();
+    store
+        .transition(&cooking, &change(Transition::StartCooking, "chef", t0))
+        .await
+        .unwrap();
+    store
+        .transition(&done, &change(Transition::Cancel, "operator", t0))
+        .await
+        .unwrap();
+    let backlog: Vec<String> = store
+        .kitchen_backlog()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c.message.exchange, "orders_topic");
+            assert_eq!(c.request_id.as_deref(), Some("req-1"));
+            c.message.payload["order_number"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(backlog, [big, small, cooking]);
+    assert!(!backlog.contains(&unsent), "unsent rows are the relay's");
 }

@@ -32,12 +32,34 @@ pub async fn ready(State(state): State<AppState>) -> Response {
             json!({ "status": if up { "up" } else { "reconnecting" }, "kind": b.kind() })
         }
     };
+    // Every supervised task by name; one that is not running makes the process degraded (it
+    // still takes orders: they wait durably in the outbox).
+    let tasks: serde_json::Map<String, Value> = state
+        .tasks
+        .as_ref()
+        .map(|t| {
+            t.borrow()
+                .iter()
+                .map(|(name, s)| (name.clone(), json!(s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let degraded = state
+        .tasks
+        .as_ref()
+        .is_some_and(|t| t.borrow().values().any(|s| !s.is_healthy()));
     // Orders are still accepted while the broker is away (they wait in the outbox), so only
     // the database decides readiness.
     let body = json!({
-        "status": if db_up { "ready" } else { "unavailable" },
+        "status": match (db_up, degraded) {
+            (false, _) => "unavailable",
+            (true, true) => "degraded",
+            (true, false) => "ready",
+        },
         "database": database,
         "broker": broker,
+        "tasks": tasks,
+        "warnings": state.warnings.as_slice(),
     });
     if db_up {
         (StatusCode::OK, Json(body)).into_response()

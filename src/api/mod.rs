@@ -44,6 +44,10 @@ pub struct AppState {
     pub orders: Orders,
     /// The broker this process publishes to, if any (readiness reports it).
     pub broker: Option<Arc<dyn Broker>>,
+    /// The process's supervised tasks, if it runs any (readiness reports them).
+    pub tasks: Option<tokio::sync::watch::Receiver<crate::supervisor::Board>>,
+    /// What readiness should always say (for example: nothing in this process cooks).
+    pub warnings: Arc<Vec<String>>,
 }
 
 /// Which routes a process serves, and its limits.
@@ -79,16 +83,19 @@ impl ApiOptions {
 }
 
 pub fn router(orders: Orders, options: &ApiOptions) -> Router {
-    router_with_broker(orders, None, options)
+    router_with(
+        AppState {
+            orders,
+            broker: None,
+            tasks: None,
+            warnings: Arc::default(),
+        },
+        options,
+    )
 }
 
-/// [`router`] for a process that also publishes to a broker.
-pub fn router_with_broker(
-    orders: Orders,
-    broker: Option<Arc<dyn Broker>>,
-    options: &ApiOptions,
-) -> Router {
-    let state = AppState { orders, broker };
+/// [`router`] for a process with a broker and tasks of its own to report.
+pub fn router_with(state: AppState, options: &ApiOptions) -> Router {
     // `max_concurrent` creations run at once and as many more may wait their turn; beyond that
     // the API answers 503 at once instead of queueing without bound (CONTRACT §6).
     let create = post(orders::create).layer(

@@ -141,6 +141,47 @@ impl Inner {
 }
 
 impl MemoryBus {
+    /// Queues a kitchen message again as a new bus starts: one that a bus of an earlier run
+    /// held when its process ended (CONTRACT §3). `redelivered` tells a cook that finds the
+    /// order `cooking` that its cook is gone, so it may take it over.
+    pub fn restore(&self, outgoing: &Outgoing, redelivered: bool) -> Result<(), BrokerError> {
+        self.route(outgoing, redelivered)
+    }
+
+    fn route(&self, outgoing: &Outgoing, redelivered: bool) -> Result<(), BrokerError> {
+        let message = Message {
+            body: outgoing.body.clone(),
+            message_id: Some(outgoing.message_id.clone()),
+            request_id: outgoing.request_id.clone(),
+            priority: outgoing.priority.min(10),
+            redelivered,
+        };
+        match outgoing.exchange.as_str() {
+            ORDERS_EXCHANGE => match routed_type(&outgoing.routing_key) {
+                Some(t) => self.inner.push(&kitchen_queue(t), message),
+                // As on RabbitMQ, a message no binding matches is dropped.
+                None => {
+                    tracing::warn!(action = "message_unroutable", routing_key = %outgoing.routing_key, "no queue for this routing key")
+                }
+            },
+            NOTIFICATIONS_EXCHANGE => {
+                let subscribers: Vec<String> = self
+                    .inner
+                    .lock()
+                    .queues
+                    .iter()
+                    .filter(|(_, q)| q.subscriber)
+                    .map(|(name, _)| name.clone())
+                    .collect();
+                for name in subscribers {
+                    self.inner.push(&name, message.clone());
+                }
+            }
+            other => return Err(BrokerError::Refused(format!("no exchange {other:?}"))),
+        }
+        Ok(())
+    }
+
     pub fn new() -> MemoryBus {
         let (status, _) = watch::channel(BrokerStatus::Connected);
         MemoryBus {
@@ -263,37 +304,7 @@ impl Broker for MemoryBus {
     }
 
     async fn publish(&self, outgoing: &Outgoing) -> Result<(), BrokerError> {
-        let message = Message {
-            body: outgoing.body.clone(),
-            message_id: Some(outgoing.message_id.clone()),
-            request_id: outgoing.request_id.clone(),
-            priority: outgoing.priority.min(10),
-            redelivered: false,
-        };
-        match outgoing.exchange.as_str() {
-            ORDERS_EXCHANGE => match routed_type(&outgoing.routing_key) {
-                Some(t) => self.inner.push(&kitchen_queue(t), message),
-                // As on RabbitMQ, a message no binding matches is dropped.
-                None => {
-                    tracing::warn!(action = "message_unroutable", routing_key = %outgoing.routing_key, "no queue for this routing key")
-                }
-            },
-            NOTIFICATIONS_EXCHANGE => {
-                let subscribers: Vec<String> = self
-                    .inner
-                    .lock()
-                    .queues
-                    .iter()
-                    .filter(|(_, q)| q.subscriber)
-                    .map(|(name, _)| name.clone())
-                    .collect();
-                for name in subscribers {
-                    self.inner.push(&name, message.clone());
-                }
-            }
-            other => return Err(BrokerError::Refused(format!("no exchange {other:?}"))),
-        }
-        Ok(())
+        self.route(outgoing, false)
     }
 
     async fn consume_orders(

@@ -22,6 +22,11 @@ pub const POSTGRES: Embedded = Embedded(&[
         "outbox leases",
         include_str!("../../migrations/postgres/0002_outbox_leases.sql"),
     ),
+    (
+        3,
+        "estimated completion",
+        include_str!("../../migrations/postgres/0003_estimated_completion.sql"),
+    ),
 ]);
 
 pub const SQLITE: Embedded = Embedded(&[
@@ -34,6 +39,11 @@ pub const SQLITE: Embedded = Embedded(&[
         2,
         "outbox leases",
         include_str!("../../migrations/sqlite/0002_outbox_leases.sql"),
+    ),
+    (
+        3,
+        "estimated completion",
+        include_str!("../../migrations/sqlite/0003_estimated_completion.sql"),
     ),
 ]);
 

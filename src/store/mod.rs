@@ -2,6 +2,7 @@
 //! embedded default) chosen once from the database URL, and one contract test story
 //! (`tests/store_contract.rs`) that both must pass.
 
+mod lock;
 mod migrations;
 mod outbox;
 mod postgres;
@@ -39,6 +40,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn order(&self, number: &str) -> Result<Option<OrderRecord>, StoreError>;
 
+    /// Just the status and the cook holding the order: a cheap read a cook repeats while it
+    /// cooks, to notice a cancellation or a take-over (CONTRACT §5).
+    async fn order_state(&self, number: &str) -> Result<Option<OrderState>, StoreError>;
+
     /// Oldest first; `None` when the order is unknown.
     async fn history(&self, number: &str) -> Result<Option<Vec<HistoryEntry>>, StoreError>;
 
@@ -73,9 +78,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Marks published messages sent; they never come back from `claim_outbox`.
     async fn mark_sent(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// The kitchen messages already published for orders that are still `received` or
+    /// `cooking`, most urgent first (priority, then age). An in-process bus that died with its
+    /// process held exactly these; a new one is filled again from them (CONTRACT §3).
+    async fn kitchen_backlog(&self) -> Result<Vec<ClaimedMessage>, StoreError>;
+
     /// Registers a worker by name. A name held by a worker that is still online (status not
-    /// `offline` and heard from within twice its interval) is refused: `Ok(false)`. An offline
-    /// worker's name is taken over, keeping its `orders_processed`.
+    /// `offline` and heard from within twice its interval) is refused: `Ok(false)`, unless the
+    /// registration says `replace`. An offline worker's name is taken over, keeping its
+    /// `orders_processed`.
     async fn register_worker(&self, worker: &WorkerRegistration) -> Result<bool, StoreError>;
 
     /// A heartbeat or a change of status: `last_seen = now`.
@@ -94,6 +105,16 @@ pub struct WorkerRegistration {
     pub specialty: Specialty,
     pub heartbeat_interval: Duration,
     pub now: DateTime<Utc>,
+    /// Take the name over even from a worker still marked online (`worker --replace`, for
+    /// supervisors that restart a crashed worker at once).
+    pub replace: bool,
+}
+
+/// An order's status and who holds it, without its items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderState {
+    pub status: OrderStatus,
+    pub processed_by: Option<String>,
 }
 
 /// An outbox row leased to one relay.
@@ -140,6 +161,8 @@ pub struct OrderRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// Set when cooking starts (or is taken over), from that cook's own cooking time.
+    pub estimated_completion: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +213,21 @@ impl StatusChange {
         (self.transition == Transition::FinishCooking).then_some(self.meta.now)
     }
 
+    /// A cook finishes only the order it holds (CONTRACT §5): `cooking → ready` applies only
+    /// while `processed_by` is the worker asking.
+    fn required_holder(&self) -> Option<&str> {
+        (self.transition == Transition::FinishCooking).then_some(self.changed_by.as_str())
+    }
+
+    /// Whether this transition (re)sets the stored estimated completion: every start of
+    /// cooking does, with the cook's own estimate.
+    fn sets_estimate(&self) -> bool {
+        matches!(
+            self.transition,
+            Transition::StartCooking | Transition::TakeOver
+        )
+    }
+
     /// What the transition does to the worker making it: cooking makes it `processing`;
     /// finishing makes it `online` again and counts the order (CONTRACT §5).
     fn worker_update(&self) -> Option<(WorkerStatus, i32)> {
@@ -208,9 +246,11 @@ pub enum TransitionOutcome {
         to: OrderStatus,
     },
     NotFound,
-    /// The order is in a status the transition does not start from; nothing was written.
+    /// The order is in a status the transition does not start from, or (finishing) another
+    /// cook holds it; nothing was written.
     Refused {
         current: OrderStatus,
+        processed_by: Option<String>,
     },
 }
 
@@ -250,6 +290,19 @@ pub enum StoreError {
     Corrupt(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The embedded database belongs to one process at a time (CONTRACT §2).
+    #[error(
+        "it is in use by another restaurant-tui process{} (only one process may use the \
+         embedded database; stop that one first, or point this one elsewhere with --config)",
+        pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    Locked { path: PathBuf, pid: Option<u32> },
+    #[error("cannot prepare {}: {source}", path.display())]
+    Files {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {

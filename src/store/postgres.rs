@@ -13,9 +13,9 @@ use crate::domain::{Money, NewOrder, ORDER_SERVICE, WorkerStatus, order_number_p
 use super::migrations::{POSTGRES, migrator};
 use super::rows::{self, Columns};
 use super::{
-    ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OutboxMessage, PlacedOrder,
-    StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord, WorkerRegistration,
-    WriteMeta, interval_ms, outbox, parse_status,
+    ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderState, OutboxMessage,
+    PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord,
+    WorkerRegistration, WriteMeta, interval_ms, outbox, parse_status,
 };
 
 #[derive(Debug, Clone)]
@@ -63,7 +63,15 @@ SELECT number FROM new_order
 "#;
 
 const ORDER_COLUMNS: &str = "id, number, customer_name, type, table_number, delivery_address, \
-     total_amount, priority, status, processed_by, created_at, updated_at, completed_at";
+     total_amount, priority, status, processed_by, created_at, updated_at, completed_at, \
+     estimated_completion";
+
+/// Kitchen messages of orders still waiting or cooking, most urgent first (see the trait).
+const KITCHEN_BACKLOG: &str = "SELECT m.id, m.message_id, m.exchange, m.routing_key, m.priority, \
+         m.payload::text AS payload, m.request_id \
+     FROM outbox m JOIN orders o ON o.id = m.order_id \
+     WHERE m.exchange = $1 AND m.sent_at IS NOT NULL AND o.status IN ('received', 'cooking') \
+     ORDER BY o.priority DESC, o.id";
 
 impl PgStore {
     /// Connects with a small pool (the counter row serialises creations anyway; more
@@ -232,6 +240,16 @@ impl Store for PgStore {
         Ok(self.records(rows).await?.pop())
     }
 
+    async fn order_state(&self, number: &str) -> Result<Option<OrderState>, StoreError> {
+        sqlx::query("SELECT status, processed_by FROM orders WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(rows::order_state)
+            .transpose()
+    }
+
     async fn history(&self, number: &str) -> Result<Option<Vec<HistoryEntry>>, StoreError> {
         let Some(id) = sqlx::query_scalar::<_, i32>("SELECT id FROM orders WHERE number = $1")
             .bind(number)
@@ -296,14 +314,17 @@ impl Store for PgStore {
             .map(|s| s.as_str().to_string())
             .collect();
         let mut tx = self.pool.begin().await?;
-        // The FOR UPDATE sub-select serialises concurrent changes of one order; the status test
-        // makes the update a compare-and-set, so a repeated request changes nothing.
+        // The FOR UPDATE sub-select serialises concurrent changes of one order; the status (and,
+        // finishing, holder) test makes the update a compare-and-set, so a repeated request
+        // changes nothing and a cook whose order was taken over cannot finish it.
         let applied = sqlx::query(
             "UPDATE orders o SET status = $2, updated_at = $3, \
                  processed_by = COALESCE($4, o.processed_by), \
-                 completed_at = COALESCE($5, o.completed_at) \
-             FROM (SELECT id, status FROM orders WHERE number = $1 FOR UPDATE) prev \
+                 completed_at = COALESCE($5, o.completed_at), \
+                 estimated_completion = CASE WHEN $7 THEN $8 ELSE o.estimated_completion END \
+             FROM (SELECT id, status, processed_by FROM orders WHERE number = $1 FOR UPDATE) prev \
              WHERE o.id = prev.id AND prev.status = ANY($6) \
+               AND ($9::text IS NULL OR prev.processed_by = $9) \
              RETURNING o.id, prev.status AS old_status",
         )
         .bind(number)
@@ -312,19 +333,18 @@ impl Store for PgStore {
         .bind(change.processed_by())
         .bind(change.completed_at())
         .bind(&from)
+        .bind(change.sets_estimate())
+        .bind(change.estimated_completion)
+        .bind(change.required_holder())
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = applied else {
             tx.rollback().await?;
-            let current: Option<String> =
-                sqlx::query_scalar("SELECT status FROM orders WHERE number = $1")
-                    .bind(number)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            return Ok(match current {
+            return Ok(match self.order_state(number).await? {
                 None => TransitionOutcome::NotFound,
-                Some(s) => TransitionOutcome::Refused {
-                    current: parse_status(&s)?,
+                Some(state) => TransitionOutcome::Refused {
+                    current: state.status,
+                    processed_by: state.processed_by,
                 },
             });
         };
@@ -435,13 +455,21 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn kitchen_backlog(&self) -> Result<Vec<ClaimedMessage>, StoreError> {
+        let rows = sqlx::query(KITCHEN_BACKLOG)
+            .bind(crate::domain::ORDERS_EXCHANGE)
+            .fetch_all(&self.pool)
+            .await?;
+        rows::backlog(&rows)
+    }
+
     async fn register_worker(&self, worker: &WorkerRegistration) -> Result<bool, StoreError> {
         let registered = sqlx::query(
             "INSERT INTO workers (created_at, name, type, status, last_seen, heartbeat_interval_ms) \
              VALUES ($1, $2, $3, 'online', $1, $4) \
              ON CONFLICT (name) DO UPDATE SET type = EXCLUDED.type, status = 'online', \
                  last_seen = EXCLUDED.last_seen, heartbeat_interval_ms = EXCLUDED.heartbeat_interval_ms \
-             WHERE workers.status = 'offline' \
+             WHERE $5 OR workers.status = 'offline' \
                 OR workers.last_seen < $1 - make_interval(secs => workers.heartbeat_interval_ms * 2 / 1000.0) \
              RETURNING id",
         )
@@ -449,6 +477,7 @@ impl Store for PgStore {
         .bind(&worker.name)
         .bind(worker.specialty.to_string())
         .bind(interval_ms(worker.heartbeat_interval))
+        .bind(worker.replace)
         .fetch_optional(&self.pool)
         .await?;
         Ok(registered.is_some())

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use crate::domain::Money;
 
 use super::{
-    ClaimedMessage, HistoryEntry, ItemRecord, OrderRecord, OutboxMessage, StoreError, WorkerRecord,
-    outbox, parse_status, parse_type, to_u8,
+    ClaimedMessage, HistoryEntry, ItemRecord, OrderRecord, OrderState, OutboxMessage, StoreError,
+    WorkerRecord, outbox, parse_status, parse_type, to_u8,
 };
 
 /// Typed access to one row's columns.
@@ -93,6 +93,14 @@ fn order(row: &impl Columns, items: Vec<ItemRecord>) -> Result<OrderRecord, Stor
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         completed_at: row.opt_time("completed_at")?,
+        estimated_completion: row.opt_time("estimated_completion")?,
+    })
+}
+
+pub(super) fn order_state(row: &impl Columns) -> Result<OrderState, StoreError> {
+    Ok(OrderState {
+        status: parse_status(&row.text("status")?)?,
+        processed_by: row.opt_text("processed_by")?,
     })
 }
 
@@ -129,8 +137,14 @@ pub(super) fn outbox_message(row: &impl Columns) -> Result<OutboxMessage, StoreE
 
 /// Leased outbox rows, oldest first.
 pub(super) fn claimed<R: Columns>(rows: &[R]) -> Result<Vec<ClaimedMessage>, StoreError> {
-    let mut claimed = rows
-        .iter()
+    let mut claimed = backlog(rows)?;
+    claimed.sort_by_key(|c| c.id);
+    Ok(claimed)
+}
+
+/// Outbox rows in the order the query gave them.
+pub(super) fn backlog<R: Columns>(rows: &[R]) -> Result<Vec<ClaimedMessage>, StoreError> {
+    rows.iter()
         .map(|row| {
             Ok(ClaimedMessage {
                 id: row.int("id")?,
@@ -138,7 +152,5 @@ pub(super) fn claimed<R: Columns>(rows: &[R]) -> Result<Vec<ClaimedMessage>, Sto
                 request_id: row.opt_text("request_id")?,
             })
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    claimed.sort_by_key(|c| c.id);
-    Ok(claimed)
+        .collect()
 }

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,21 +18,25 @@ use sqlx::{QueryBuilder, Row};
 
 use crate::domain::{Money, NewOrder, ORDER_SERVICE, WorkerStatus, order_number};
 
+use super::lock::DataLock;
 use super::migrations::{SQLITE, migrator};
 use super::rows::{self, Columns};
 use super::{
-    ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OutboxMessage, PlacedOrder,
-    StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord, WorkerRegistration,
-    WriteMeta, interval_ms, outbox, parse_status,
+    ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderState, OutboxMessage,
+    PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord,
+    WorkerRegistration, WriteMeta, interval_ms, outbox, parse_status,
 };
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// This process's hold on the file, for as long as any clone of the store lives.
+    _lock: Arc<DataLock>,
 }
 
 const ORDER_COLUMNS: &str = "id, number, customer_name, type, table_number, delivery_address, \
-     total_amount, priority, status, processed_by, created_at, updated_at, completed_at";
+     total_amount, priority, status, processed_by, created_at, updated_at, completed_at, \
+     estimated_completion";
 
 /// Times are stored as fixed-width RFC 3339 UTC text so that text order is time order.
 fn ts(t: DateTime<Utc>) -> String {
@@ -51,12 +56,20 @@ fn parse_money(s: &str) -> Result<Money, StoreError> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed, with its folder) the database file and migrates it.
+    /// Opens (creating if needed, with its folder) the database file, takes it for this
+    /// process alone, and migrates it.
+    ///
+    /// Holding the file alone means that no other process can be running a worker on it: any
+    /// worker the file still shows as online or processing died with its process, and is marked
+    /// offline here, so its name can be registered again at once.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Unavailable(sqlx::Error::Io(e)))?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Files {
+                path: dir.to_path_buf(),
+                source,
+            })?;
         }
+        let lock = DataLock::acquire(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -70,7 +83,21 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         migrator(SQLITE).await?.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let stale = sqlx::query("UPDATE workers SET status = 'offline' WHERE status <> 'offline'")
+            .execute(&pool)
+            .await?
+            .rows_affected();
+        if stale > 0 {
+            tracing::info!(
+                action = "stale_workers_offline",
+                count = stale,
+                "workers left online by a process that is gone are marked offline"
+            );
+        }
+        Ok(SqliteStore {
+            pool,
+            _lock: Arc::new(lock),
+        })
     }
 
     /// Orders with their items: one query for the orders, one for all their items.
@@ -109,6 +136,13 @@ impl Columns for SqliteRow {
         self.opt_text(col)?.as_deref().map(parse_ts).transpose()
     }
 }
+
+/// Kitchen messages of orders still waiting or cooking, most urgent first (see the trait).
+const KITCHEN_BACKLOG: &str = "SELECT m.id, m.message_id, m.exchange, m.routing_key, m.priority, \
+         m.payload, m.request_id \
+     FROM outbox m JOIN orders o ON o.id = m.order_id \
+     WHERE m.exchange = ? AND m.sent_at IS NOT NULL AND o.status IN ('received', 'cooking') \
+     ORDER BY o.priority DESC, o.id";
 
 async fn insert_outbox(
     tx: &mut sqlx::SqliteConnection,
@@ -221,6 +255,16 @@ impl Store for SqliteStore {
         Ok(self.records(rows).await?.pop())
     }
 
+    async fn order_state(&self, number: &str) -> Result<Option<OrderState>, StoreError> {
+        sqlx::query("SELECT status, processed_by FROM orders WHERE number = ?")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(rows::order_state)
+            .transpose()
+    }
+
     async fn history(&self, number: &str) -> Result<Option<Vec<HistoryEntry>>, StoreError> {
         let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM orders WHERE number = ?")
             .bind(number)
@@ -279,7 +323,7 @@ impl Store for SqliteStore {
         change: &StatusChange,
     ) -> Result<TransitionOutcome, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let Some(row) = sqlx::query("SELECT id, status FROM orders WHERE number = ?")
+        let Some(row) = sqlx::query("SELECT id, status, processed_by FROM orders WHERE number = ?")
             .bind(number)
             .fetch_optional(&mut *tx)
             .await?
@@ -288,19 +332,29 @@ impl Store for SqliteStore {
         };
         let id: i64 = row.try_get("id")?;
         let old = parse_status(row.try_get("status")?)?;
-        if !change.transition.allowed_from(old) {
-            return Ok(TransitionOutcome::Refused { current: old });
+        let holder: Option<String> = row.try_get("processed_by")?;
+        let held_by_other = change
+            .required_holder()
+            .is_some_and(|h| holder.as_deref() != Some(h));
+        if !change.transition.allowed_from(old) || held_by_other {
+            return Ok(TransitionOutcome::Refused {
+                current: old,
+                processed_by: holder,
+            });
         }
         let now = ts(change.meta.now);
         sqlx::query(
             "UPDATE orders SET status = ?, updated_at = ?, \
-                 processed_by = COALESCE(?, processed_by), completed_at = COALESCE(?, completed_at) \
+                 processed_by = COALESCE(?, processed_by), completed_at = COALESCE(?, completed_at), \
+                 estimated_completion = CASE WHEN ? THEN ? ELSE estimated_completion END \
              WHERE id = ?",
         )
         .bind(change.transition.to().as_str())
         .bind(&now)
         .bind(change.processed_by())
         .bind(change.completed_at().map(ts))
+        .bind(change.sets_estimate())
+        .bind(change.estimated_completion.map(ts))
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -405,6 +459,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn kitchen_backlog(&self) -> Result<Vec<ClaimedMessage>, StoreError> {
+        let rows = sqlx::query(KITCHEN_BACKLOG)
+            .bind(crate::domain::ORDERS_EXCHANGE)
+            .fetch_all(&self.pool)
+            .await?;
+        rows::backlog(&rows)
+    }
+
     async fn register_worker(&self, worker: &WorkerRegistration) -> Result<bool, StoreError> {
         let now = ts(worker.now);
         let registered = sqlx::query(
@@ -412,7 +474,7 @@ impl Store for SqliteStore {
              VALUES (?, ?, ?, 'online', ?, ?) \
              ON CONFLICT (name) DO UPDATE SET type = excluded.type, status = 'online', \
                  last_seen = excluded.last_seen, heartbeat_interval_ms = excluded.heartbeat_interval_ms \
-             WHERE workers.status = 'offline' \
+             WHERE ? OR workers.status = 'offline' \
                 OR (julianday(?) - julianday(workers.last_seen)) * 86400000.0 > workers.heartbeat_interval_ms * 2 \
              RETURNING id",
         )
@@ -421,6 +483,7 @@ impl Store for SqliteStore {
         .bind(worker.specialty.to_string())
         .bind(&now)
         .bind(interval_ms(worker.heartbeat_interval))
+        .bind(worker.replace)
         .bind(&now)
         .fetch_optional(&self.pool)
         .await?;

@@ -14,6 +14,11 @@ use crate::broker::BrokerStatus;
 use crate::config::CookTimes;
 use crate::domain::{OrderDraft, OrderStatus, Specialty, StatusUpdate};
 use crate::store::{HistoryEntry, OrderRecord, WorkerRecord};
+use crate::supervisor::TaskState;
+
+/// Ctrl-Z would freeze the whole kitchen: its cooks stall, and their orders are taken over.
+pub const NO_SUSPEND: &str =
+    "Ctrl-Z would freeze a cooking kitchen, so the console keeps running (q leaves)";
 
 /// The status feed keeps this many lines.
 pub const FEED_LIMIT: usize = 500;
@@ -135,6 +140,14 @@ pub enum Msg {
     Done(Result<String, String>),
     History(String, Vec<HistoryEntry>),
     WorkerStarted(String),
+    /// SIGINT, SIGTERM or SIGHUP: the same as `q` (a second one leaves at once).
+    Signal(&'static str),
+    /// Someone sent SIGTSTP; the console does not stop (see the Ctrl-Z key).
+    Suspend,
+    /// A supervised task of this process changed state.
+    Task(String, TaskState),
+    /// Every part of the kitchen has stopped; the loop may leave.
+    Stopped(Result<(), String>),
 }
 
 impl App {
@@ -352,26 +365,64 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         Msg::WorkerStarted(name) => {
             app.mention(format!("worker {name} started"));
         }
+        Msg::Signal(name) => {
+            let commands = quit(app);
+            app.say(Notice::Info(format!(
+                "{name}: stopping the workers gracefully… again to leave at once"
+            )));
+            return commands;
+        }
+        Msg::Suspend => app.say(Notice::Info(NO_SUSPEND.into())),
+        Msg::Task(name, state) => on_task(app, &name, state),
+        Msg::Stopped(Ok(())) => app.say(Notice::Info("stopped".into())),
+        Msg::Stopped(Err(why)) => app.say(Notice::Error(why)),
     }
     Vec::new()
 }
 
+/// `q`, Ctrl-C or a signal: the first asks for a graceful stop, the next leaves at once.
+fn quit(app: &mut App) -> Vec<Command> {
+    let force = app.quitting;
+    app.quitting = true;
+    app.say(Notice::Info(
+        "stopping the workers gracefully… q again to leave at once".into(),
+    ));
+    vec![Command::Quit { force }]
+}
+
+/// Says what became of a task: a worker going offline, anything failing or restarting.
+fn on_task(app: &mut App, name: &str, state: TaskState) {
+    let worker = name.strip_prefix("worker ");
+    match (worker, state) {
+        (Some(w), TaskState::Stopped) => app.say(Notice::Info(format!("{w} is offline"))),
+        (Some(w), TaskState::Failed { error }) => app.say(Notice::Error(format!("{w}: {error}"))),
+        (None, TaskState::Stopped | TaskState::Running) | (Some(_), TaskState::Running) => {}
+        (_, TaskState::Restarting { error }) => app.say(Notice::Error(format!(
+            "{name} stopped unexpectedly ({error}); restarting it"
+        ))),
+        (None, TaskState::Failed { error }) => {
+            app.say(Notice::Error(format!("{name} failed: {error}")))
+        }
+    }
+}
+
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
-    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        return vec![Command::Quit { force: true }];
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        match key.code {
+            // Ctrl-C is `q`, wherever the focus is; pressed again it forces.
+            KeyCode::Char('c') => return quit(app),
+            KeyCode::Char('z') => {
+                app.say(Notice::Info(NO_SUSPEND.into()));
+                return Vec::new();
+            }
+            _ => {}
+        }
     }
     if let Some(overlay) = app.overlay.take() {
         return on_overlay_key(app, overlay, key);
     }
     match key.code {
-        KeyCode::Char('q') => {
-            let force = app.quitting;
-            app.quitting = true;
-            app.say(Notice::Info(
-                "stopping the workers gracefully… q again to leave at once".into(),
-            ));
-            return vec![Command::Quit { force }];
-        }
+        KeyCode::Char('q') => return quit(app),
         KeyCode::Char('?') => app.overlay = Some(Overlay::Help),
         KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => {
             app.focus = match app.focus {

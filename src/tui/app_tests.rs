@@ -33,6 +33,7 @@ pub(crate) fn order(
         created_at: t(at),
         updated_at: t(at),
         completed_at: None,
+        estimated_completion: None,
     }
 }
 
@@ -190,6 +191,59 @@ fn quitting_asks_for_a_graceful_stop_then_forces() {
     );
     let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert_eq!(update(&mut app, ctrl_c), [Command::Quit { force: true }]);
+}
+
+#[test]
+fn ctrl_c_and_signals_are_q_graceful_first_then_forced() {
+    let ctrl_c = || Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    let mut keys = app();
+    assert_eq!(
+        update(&mut keys, ctrl_c()),
+        [Command::Quit { force: false }]
+    );
+    assert_eq!(update(&mut keys, ctrl_c()), [Command::Quit { force: true }]);
+    let mut signals = app();
+    assert_eq!(
+        update(&mut signals, Msg::Signal("SIGTERM")),
+        [Command::Quit { force: false }]
+    );
+    assert!(matches!(&signals.notice, Some(Notice::Info(t)) if t.contains("SIGTERM")));
+    assert_eq!(
+        update(&mut signals, Msg::Signal("SIGHUP")),
+        [Command::Quit { force: true }]
+    );
+}
+
+#[test]
+fn ctrl_z_says_why_the_kitchen_keeps_running() {
+    let mut app = app();
+    let ctrl_z = Msg::Key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL));
+    assert!(update(&mut app, ctrl_z).is_empty());
+    assert!(matches!(&app.notice, Some(Notice::Info(t)) if t.contains("Ctrl-Z")));
+    assert!(update(&mut app, Msg::Suspend).is_empty());
+}
+
+#[test]
+fn a_task_that_fails_or_goes_offline_is_said() {
+    use crate::supervisor::TaskState;
+    let mut app = app();
+    update(
+        &mut app,
+        Msg::Task("worker chef_2".into(), TaskState::Stopped),
+    );
+    assert!(matches!(&app.notice, Some(Notice::Info(t)) if t == "chef_2 is offline"));
+    update(
+        &mut app,
+        Msg::Task(
+            "relay".into(),
+            TaskState::Restarting {
+                error: "it panicked: boom".into(),
+            },
+        ),
+    );
+    assert!(
+        matches!(&app.notice, Some(Notice::Error(t)) if t.contains("relay stopped unexpectedly"))
+    );
 }
 
 #[test]

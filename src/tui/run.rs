@@ -1,25 +1,28 @@
 //! The console's event loop: it alone owns the [`App`]; background tasks only send [`Msg`]s,
 //! and [`Command`]s run as tasks that answer with a `Msg`. It redraws after each message, and
 //! when idle only the 1 s tick and refresh wake it (near-zero CPU).
+//!
+//! Every way out is one path (CONTRACT §7): `q`, Ctrl-C and SIGINT/SIGTERM/SIGHUP ask the
+//! kitchen's [`Shutdown`] to run while the screen keeps drawing; the loop leaves when it is
+//! done, and the terminal is restored after the loop however it ended (a panic included: the
+//! loop is a task of its own, so the stop still runs).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use super::app::{ApiState, App, Command, Msg, update};
-use crate::api::{self, ApiOptions};
-use crate::broker::memory::MemoryBus;
-use crate::broker::{Broker, amqp::AmqpBroker};
+use crate::assembly::{Assembly, AssemblyError, BrokerChoice, Plan, Shutdown};
 use crate::config::Config;
-use crate::domain::{Clock, OrderStatus, StatusUpdate, SystemClock, Transition};
-use crate::kitchen::{Worker, WorkerSpec};
-use crate::relay::Relay;
-use crate::service::{Orders, ServiceError};
-use crate::store::{self, OrderQuery, Store};
+use crate::domain::{OrderStatus, StatusUpdate, Transition};
+use crate::kitchen::WorkerSpec;
+use crate::service::ServiceError;
+use crate::store::OrderQuery;
+use crate::supervisor::{OnExit, TaskError};
 
 /// Active orders the queue shows at most (newest first from the store, then sorted on screen).
 const QUEUE_LIMIT: u32 = 5_000;
@@ -27,27 +30,34 @@ const QUEUE_LIMIT: u32 = 5_000;
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
-    #[error("cannot open the {target}: {source}")]
-    Database {
-        target: String,
-        #[source]
-        source: store::StoreError,
-    },
+    Assembly(#[from] AssemblyError),
     #[error("the terminal failed: {0}")]
     Terminal(#[from] std::io::Error),
+    #[error(
+        "the console needs a terminal (stdin and stdout); `restaurant-tui serve` is the \
+         headless form"
+    )]
+    NoTerminal,
+    #[error("the console stopped unexpectedly: {0}")]
+    Crashed(String),
 }
 
-struct Kitchen {
-    store: Arc<dyn Store>,
-    broker: Arc<dyn Broker>,
-    clock: Arc<dyn Clock>,
-    wake: Arc<Notify>,
-    orders: Orders,
-    tx: mpsc::Sender<Msg>,
-    /// Workers this console runs: their stop switch and task.
-    workers: HashMap<String, (watch::Sender<bool>, JoinHandle<()>)>,
-    cook_times: crate::config::CookTimes,
+/// The console draws on stdout and reads keys from stdin: both must be a terminal.
+pub fn require_terminal() -> Result<(), ConsoleError> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        Ok(())
+    } else {
+        Err(ConsoleError::NoTerminal)
+    }
+}
+
+/// How the loop ended.
+enum Exit {
+    /// The kitchen stopped in order (its result is said in the status line and returned).
+    Stopped(Result<(), String>),
+    /// `q` twice, or a second signal: leave without waiting.
+    Forced,
 }
 
 pub async fn run(
@@ -55,27 +65,85 @@ pub async fn run(
     log_path: String,
     default_workers: u16,
 ) -> Result<(), ConsoleError> {
-    let target = config.database_target("configuration")?;
-    let store = store::open(&target)
-        .await
-        .map_err(|source| ConsoleError::Database {
-            target: target.describe(),
-            source,
-        })?;
-    let rabbit = config.broker_target("configuration")?;
-    let broker: Arc<dyn Broker> = match &rabbit {
-        Some(t) => Arc::new(AmqpBroker::start(t.uri.clone(), t.prefix.clone())),
-        None => Arc::new(MemoryBus::new()),
+    let plan = Plan {
+        store: true,
+        broker: BrokerChoice::RabbitOrInProcess,
     };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let wake = Arc::new(Notify::new());
-    let orders = Orders::new(store.clone(), clock.clone(), config.kitchen.cook_time)
-        .with_outbox_wake(wake.clone());
-    let (stop_tx, stop) = watch::channel(false);
-    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    let mut kitchen = Assembly::build(config, plan).await?;
+    let (tx, rx) = mpsc::channel::<Msg>(1024);
+    let app = new_app(config, &kitchen, log_path);
+    let api = match kitchen.listen(false).await {
+        Ok(a) => {
+            tracing::info!(action = "service_started", address = %a, "console API listening");
+            ApiState::Listening(a)
+        }
+        Err(e) => {
+            let why = match &e {
+                AssemblyError::Bind { addr, source }
+                    if source.kind() == std::io::ErrorKind::AddrInUse =>
+                {
+                    format!("API cannot listen on {addr} (port taken): start with --port N")
+                }
+                other => format!("API unavailable: {other}"),
+            };
+            tracing::warn!(action = "api_unavailable", error = %e, "{why}");
+            ApiState::Unavailable(why)
+        }
+    };
+    let _ = tx.send(Msg::Api(api)).await;
+    spawn_feeds(&kitchen, tx.clone());
+    // The embedded default cooks at once; with RabbitMQ the workers usually run elsewhere.
+    if kitchen.broker().is_some_and(|b| b.kind() == "memory") {
+        for i in 1..=default_workers {
+            let mut spec = WorkerSpec::new(format!("chef_{i}"));
+            spec.cook_times = config.kitchen.cook_time;
+            match kitchen.start_worker(spec, OnExit::Restart) {
+                Ok(()) => {
+                    let _ = tx.send(Msg::WorkerStarted(format!("chef_{i}"))).await;
+                }
+                Err(e) => {
+                    let _ = tx.send(Msg::Done(Err(e.to_string()))).await;
+                }
+            }
+        }
+    }
+    let shutdown = kitchen.shutdown();
+    let signals = spawn_signals(tx.clone());
+    let terminal = ratatui::init();
+    let input = spawn_terminal_reader(tx.clone());
+    let effects = Effects {
+        kitchen,
+        tx,
+        cook_times: config.kitchen.cook_time,
+    };
+    let ended = tokio::spawn(event_loop(terminal, app, rx, effects)).await;
+    ratatui::restore();
+    signals.abort();
+    input.abort();
+    match ended {
+        Ok(Exit::Stopped(result)) => result.map_err(ConsoleError::Crashed),
+        Ok(Exit::Forced) => Ok(()),
+        // The panic hook has restored the terminal and printed the report; stop the kitchen
+        // as any other exit does.
+        Err(e) => {
+            let _ = shutdown.run().await;
+            Err(ConsoleError::Crashed(e.to_string()))
+        }
+    }
+}
 
-    let mut app = App::new(clock.now(), config.kitchen.cook_time, log_path);
-    app.database_kind = store.backend().into();
+fn new_app(config: &Config, kitchen: &Assembly, log_path: String) -> App {
+    let mut app = App::new(kitchen.clock().now(), config.kitchen.cook_time, log_path);
+    app.database_kind = kitchen
+        .store()
+        .map(|s| s.backend())
+        .unwrap_or_default()
+        .into();
+    app.broker_kind = kitchen
+        .broker()
+        .map(|b| b.kind())
+        .unwrap_or_default()
+        .into();
     app.late_after = config.console.late_after;
     app.very_late_after = config.console.very_late_after;
     let menu: Vec<super::form::MenuItem> = config
@@ -92,147 +160,124 @@ pub async fn run(
     if !menu.is_empty() {
         app.menu = menu;
     }
-    app.broker_kind = broker.kind().into();
+    app
+}
 
-    tokio::spawn(
-        Relay::new(store.clone(), broker.clone(), clock.clone(), wake.clone()).run(stop.clone()),
-    );
-    start_api(
-        config,
-        orders.clone(),
-        broker.clone(),
-        stop.clone(),
-        tx.clone(),
-    )
-    .await;
-    spawn_feeds(store.clone(), broker.clone(), clock.clone(), tx.clone());
-
-    let mut kitchen = Kitchen {
-        store,
-        broker,
-        clock,
-        wake,
-        orders,
-        tx: tx.clone(),
-        workers: HashMap::new(),
-        cook_times: config.kitchen.cook_time,
-    };
-    // The embedded default cooks at once; with RabbitMQ the workers usually run elsewhere.
-    if rabbit.is_none() {
-        for i in 1..=default_workers {
-            let name = format!("chef_{i}");
-            kitchen.start_worker(name.clone(), Default::default(), 1);
-            update(&mut app, Msg::WorkerStarted(name));
-        }
-    }
-
-    let mut terminal = ratatui::init();
-    let input = spawn_terminal_reader(tx.clone());
-    let mut leaving: Option<JoinHandle<()>> = None;
-    let result = loop {
-        if let Err(e) = terminal.draw(|f| super::view::draw(f, &app)) {
-            break Err(e);
+/// Draws and applies messages until the kitchen has stopped (or a forced leave). A terminal
+/// that fails (closed by SIGHUP) stops the drawing, not the graceful stop.
+async fn event_loop(
+    mut terminal: DefaultTerminal,
+    mut app: App,
+    mut rx: mpsc::Receiver<Msg>,
+    mut effects: Effects,
+) -> Exit {
+    let mut drawing = true;
+    let mut stopping = false;
+    loop {
+        if drawing && terminal.draw(|f| super::view::draw(f, &app)).is_err() {
+            tracing::warn!(
+                action = "terminal_lost",
+                "the terminal is gone; stopping the kitchen"
+            );
+            drawing = false;
+            if !stopping {
+                stopping = true;
+                effects.stop();
+            }
         }
         let Some(first) = rx.recv().await else {
-            break Ok(());
+            return Exit::Stopped(Ok(()));
         };
-        let mut commands = update(&mut app, first);
+        let mut batch = vec![first];
         // Apply whatever else is queued before drawing again.
         while let Ok(msg) = rx.try_recv() {
-            commands.extend(update(&mut app, msg));
+            batch.push(msg);
         }
-        let mut quit = None;
-        for c in commands {
-            match c {
-                Command::Quit { force } => quit = Some(force),
-                other => kitchen.run(other),
+        for msg in batch {
+            if let Msg::Stopped(result) = &msg {
+                return Exit::Stopped(result.clone());
             }
-        }
-        match quit {
-            Some(true) => break Ok(()),
-            Some(false) if leaving.is_none() => leaving = Some(kitchen.stop_all()),
-            _ => {}
-        }
-        if leaving.as_ref().is_some_and(|h| h.is_finished()) {
-            break Ok(());
-        }
-    };
-    let _ = stop_tx.send(true);
-    input.abort();
-    ratatui::restore();
-    result.map_err(ConsoleError::Terminal)
-}
-
-/// Binds the API where configured; a taken port is said on screen, not fatal.
-async fn start_api(
-    config: &Config,
-    orders: Orders,
-    broker: Arc<dyn Broker>,
-    stop: watch::Receiver<bool>,
-    tx: mpsc::Sender<Msg>,
-) {
-    let addr = format!("{}:{}", config.server.host, config.server.port);
-    match tokio::net::TcpListener::bind(&addr).await {
-        Ok(listener) => {
-            let local = listener.local_addr().ok();
-            let router = api::router_with_broker(
-                orders,
-                Some(broker),
-                &ApiOptions::from_server(&config.server, false),
-            );
-            let mut stop = stop;
-            tokio::spawn(api::serve(listener, router, async move {
-                let _ = stop.wait_for(|s| *s).await;
-            }));
-            if let Some(a) = local {
-                tracing::info!(action = "service_started", address = %a, "console API listening");
-                let _ = tx.send(Msg::Api(ApiState::Listening(a))).await;
+            for command in update(&mut app, msg) {
+                match command {
+                    Command::Quit { force: true } => return Exit::Forced,
+                    Command::Quit { force: false } if !stopping => {
+                        stopping = true;
+                        effects.stop();
+                    }
+                    Command::Quit { .. } => {}
+                    other => effects.run(other),
+                }
             }
-        }
-        Err(e) => {
-            let reason = if e.kind() == std::io::ErrorKind::AddrInUse {
-                "port taken".to_string()
-            } else {
-                e.to_string()
-            };
-            let why = format!("API cannot listen on {addr} ({reason}): start with --port N");
-            tracing::warn!(action = "api_unavailable", error = %e, "{why}");
-            let _ = tx.send(Msg::Api(ApiState::Unavailable(why))).await;
         }
     }
 }
 
-/// Status updates, store refreshes (every second and right after an update), broker status and
-/// the clock tick, all as messages.
-fn spawn_feeds(
-    store: Arc<dyn Store>,
-    broker: Arc<dyn Broker>,
-    clock: Arc<dyn Clock>,
-    tx: mpsc::Sender<Msg>,
-) {
-    let refresh = Arc::new(Notify::new());
-    let status = broker.status();
+/// SIGINT, SIGTERM and SIGHUP as messages (the terminal's own Ctrl-C arrives as a key); SIGTSTP
+/// is caught so that it cannot freeze the kitchen.
+fn spawn_signals(tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
+    #[cfg(unix)]
     {
-        let (tx, refresh) = (tx.clone(), refresh.clone());
-        tokio::spawn(async move {
-            let Ok(mut updates) = broker.subscribe_updates("console").await else {
-                return;
-            };
-            while let Some(d) = updates.next().await {
-                if let Ok(u) = serde_json::from_slice::<StatusUpdate>(&d.body) {
-                    if tx.send(Msg::Update(u)).await.is_err() {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut tstp) = signal(SignalKind::from_raw(libc::SIGTSTP)) {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                while tstp.recv().await.is_some() {
+                    if tx.send(Msg::Suspend).await.is_err() {
                         return;
                     }
-                    refresh.notify_one();
                 }
-                let _ = d.ack().await;
+            });
+        }
+    }
+    tokio::spawn(async move {
+        let mut signals = crate::startup::Signals::new();
+        loop {
+            let name = signals.next().await;
+            tracing::info!(
+                action = "graceful_shutdown",
+                signal = name,
+                "signal received"
+            );
+            if tx.send(Msg::Signal(name)).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// Status updates, store refreshes (every second and right after an update), broker status,
+/// the tasks' board and the clock tick, all as messages.
+fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
+    let refresh = Arc::new(Notify::new());
+    if let Some(broker) = kitchen.broker().cloned() {
+        let (feed_broker, feed_tx, feed_refresh) = (broker.clone(), tx.clone(), refresh.clone());
+        kitchen.spawn("status feed", OnExit::Restart, move |stop| {
+            let (broker, tx, refresh) = (
+                feed_broker.clone(),
+                feed_tx.clone(),
+                feed_refresh.clone(),
+            );
+            async move {
+                let mut updates = broker
+                    .subscribe_updates("console")
+                    .await
+                    .map_err(|e| TaskError::transient(e.to_string()))?;
+                loop {
+                    let d = tokio::select! {
+                        () = stop.cancelled() => return Ok(()),
+                        d = updates.next() => d.ok_or_else(|| TaskError::transient("the subscription ended"))?,
+                    };
+                    if let Ok(u) = serde_json::from_slice::<StatusUpdate>(&d.body) {
+                        let _ = tx.send(Msg::Update(u)).await;
+                        refresh.notify_one();
+                    }
+                    let _ = d.ack().await;
+                }
             }
         });
-    }
-    {
+        let mut status = broker.status();
         let tx = tx.clone();
         tokio::spawn(async move {
-            let mut status = status;
             loop {
                 let s = *status.borrow_and_update();
                 if tx.send(Msg::Broker(s)).await.is_err() || status.changed().await.is_err() {
@@ -241,6 +286,23 @@ fn spawn_feeds(
             }
         });
     }
+    let mut board = kitchen.board();
+    let board_tx = tx.clone();
+    tokio::spawn(async move {
+        let mut last = board.borrow_and_update().clone();
+        while board.changed().await.is_ok() {
+            let now = board.borrow_and_update().clone();
+            for (name, state) in &now {
+                if last.get(name) != Some(state) {
+                    let _ = board_tx.send(Msg::Task(name.clone(), state.clone())).await;
+                }
+            }
+            last = now;
+        }
+    });
+    let (Some(store), clock) = (kitchen.store().cloned(), kitchen.clock().clone()) else {
+        return;
+    };
     tokio::spawn(async move {
         let active = OrderQuery {
             statuses: vec![
@@ -318,9 +380,28 @@ fn say(result: Result<String, ServiceError>) -> Msg {
     }))
 }
 
-impl Kitchen {
+/// Runs the console's commands against the kitchen; each answers with a `Msg`.
+struct Effects {
+    kitchen: Assembly,
+    tx: mpsc::Sender<Msg>,
+    cook_times: crate::config::CookTimes,
+}
+
+impl Effects {
+    /// Runs the kitchen's stop in the background; `Msg::Stopped` says when it is done.
+    fn stop(&self) {
+        let (shutdown, tx): (Shutdown, _) = (self.kitchen.shutdown(), self.tx.clone());
+        tokio::spawn(async move {
+            let result = shutdown.run().await.map_err(|e| e.to_string());
+            let _ = tx.send(Msg::Stopped(result)).await;
+        });
+    }
+
     fn run(&mut self, command: Command) {
-        let (orders, tx) = (self.orders.clone(), self.tx.clone());
+        let tx = self.tx.clone();
+        let Some(orders) = self.kitchen.orders().cloned() else {
+            return;
+        };
         let request_id = format!("console-{}", uuid::Uuid::new_v4().simple());
         match command {
             Command::PlaceOrder(draft) => {
@@ -349,34 +430,33 @@ impl Kitchen {
                 specialty,
                 prefetch,
             } => {
-                // A worker of ours that has stopped may be started again under its name.
-                self.workers.retain(|_, (_, task)| !task.is_finished());
-                if self.workers.contains_key(&name) {
-                    let _ = tx.try_send(Msg::Done(Err(format!("{name} already runs here"))));
-                    return;
-                }
-                self.start_worker(name.clone(), specialty, prefetch);
-                let _ = tx.try_send(Msg::WorkerStarted(name));
+                let mut spec = WorkerSpec::new(name.clone());
+                spec.specialty = specialty;
+                spec.prefetch = prefetch.max(1);
+                spec.cook_times = self.cook_times;
+                let msg = match self.kitchen.start_worker(spec, OnExit::Restart) {
+                    Ok(()) => Msg::WorkerStarted(name),
+                    Err(e) => Msg::Done(Err(e.to_string())),
+                };
+                let _ = tx.try_send(msg);
             }
-            Command::StopWorker(name) => match self.workers.get(&name) {
-                Some((stop, _)) => {
-                    let _ = stop.send(true);
-                    let _ = tx.try_send(Msg::Done(Ok(format!(
-                        "stopping {name}: it finishes the order in hand"
-                    ))));
-                }
-                None => {
-                    let _ = tx.try_send(Msg::Done(Err(format!(
-                        "{name} runs in another process; stop it there"
-                    ))));
-                }
-            },
+            Command::StopWorker(name) => {
+                let msg = if self.kitchen.stop_worker(&name) {
+                    Ok(format!("stopping {name}: it finishes the order in hand"))
+                } else {
+                    Err(format!("{name} runs in another process; stop it there"))
+                };
+                let _ = tx.try_send(Msg::Done(msg));
+            }
             Command::Quit { .. } => {}
         }
     }
 
     fn transition(&self, number: String, transition: Transition, request_id: String) {
-        let (orders, tx) = (self.orders.clone(), self.tx.clone());
+        let Some(orders) = self.kitchen.orders().cloned() else {
+            return;
+        };
+        let tx = self.tx.clone();
         tokio::spawn(async move {
             let r = orders
                 .operator_transition(&number, transition, Some(&request_id))
@@ -384,50 +464,5 @@ impl Kitchen {
                 .map(|from| format!("{number}: {from} → {}", transition.to()));
             let _ = tx.send(say(r)).await;
         });
-    }
-
-    fn start_worker(&mut self, name: String, specialty: crate::domain::Specialty, prefetch: u16) {
-        let mut spec = WorkerSpec::new(name.clone());
-        spec.specialty = specialty;
-        spec.prefetch = prefetch.max(1);
-        spec.cook_times = self.cook_times;
-        let worker = Worker::new(
-            spec,
-            self.store.clone(),
-            self.broker.clone(),
-            self.clock.clone(),
-            self.wake.clone(),
-        );
-        let (stop_tx, stop) = watch::channel(false);
-        let tx = self.tx.clone();
-        let task_name = name.clone();
-        let handle = tokio::spawn(async move {
-            let msg = match worker.run(stop).await {
-                Ok(()) => Msg::Done(Ok(format!("{task_name} is offline"))),
-                Err(e) => Msg::Done(Err(format!("{task_name}: {e}"))),
-            };
-            let _ = tx.send(msg).await;
-        });
-        self.workers.insert(name, (stop_tx, handle));
-    }
-
-    /// Stops every worker of this console gracefully; the handle ends when all are offline.
-    fn stop_all(&mut self) -> JoinHandle<()> {
-        let handles: Vec<JoinHandle<()>> = self
-            .workers
-            .drain()
-            .map(|(_, (stop, handle))| {
-                let _ = stop.send(true);
-                handle
-            })
-            .collect();
-        let tx = self.tx.clone();
-        tokio::spawn(async move {
-            for h in handles {
-                let _ = h.await;
-            }
-            // Wake the loop so it sees that everyone has stopped.
-            let _ = tx.send(Msg::Tick(chrono::Utc::now())).await;
-        })
     }
 }

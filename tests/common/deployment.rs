@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::process::Process;
+use super::proxy::Proxy;
 
 pub const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -13,6 +14,12 @@ pub struct Deployment {
     pub db: super::TestDatabase,
     pub prefix: String,
     pub client: reqwest::Client,
+    /// What the processes are given: the servers themselves, or the proxies in front of them.
+    pub db_url: String,
+    pub amqp_url: String,
+    /// Between the processes and PostgreSQL / RabbitMQ, when the test asked for them.
+    pub pg_proxy: Option<Proxy>,
+    pub amqp_proxy: Option<Proxy>,
 }
 
 impl Deployment {
@@ -20,17 +27,49 @@ impl Deployment {
         // Fails loudly here when RabbitMQ is not reachable.
         let probe = super::rabbitmq().await;
         let _ = probe.delete_topology().await; // the probe declared a topology of its own
+        let db = super::TestDatabase::create().await;
         Deployment {
-            db: super::TestDatabase::create().await,
+            db_url: db.url.clone(),
+            db,
             prefix: format!("k{}.", &uuid::Uuid::new_v4().simple().to_string()[..12]),
             client: reqwest::Client::new(),
+            amqp_url: AMQP.to_string(),
+            pg_proxy: None,
+            amqp_proxy: None,
         }
+    }
+
+    /// A deployment whose processes reach PostgreSQL and RabbitMQ through fault proxies.
+    pub async fn behind_proxies() -> Deployment {
+        let mut d = Deployment::new().await;
+        let pg = Proxy::start("127.0.0.1:5432");
+        let amqp = Proxy::start("127.0.0.1:5672");
+        d.db_url = d.db.url.replace("127.0.0.1:5432", &pg.addr());
+        assert_ne!(
+            d.db_url, d.db.url,
+            "TEST_DATABASE_URL must name 127.0.0.1:5432 here"
+        );
+        // Heartbeats every 2 s: a silent (delayed) link is noticed quickly too.
+        d.amqp_url = format!("amqp://guest:guest@{}/%2f?heartbeat=2", amqp.addr());
+        d.pg_proxy = Some(pg);
+        d.amqp_proxy = Some(amqp);
+        d
+    }
+
+    pub fn pg_proxy(&self) -> &Proxy {
+        self.pg_proxy.as_ref().expect("a deployment behind proxies")
+    }
+
+    pub fn amqp_proxy(&self) -> &Proxy {
+        self.amqp_proxy
+            .as_ref()
+            .expect("a deployment behind proxies")
     }
 
     pub fn env(&self) -> Vec<(&str, &str)> {
         vec![
-            ("DATABASE_URL", self.db.url.as_str()),
-            ("AMQP_URL", AMQP),
+            ("DATABASE_URL", self.db_url.as_str()),
+            ("AMQP_URL", self.amqp_url.as_str()),
             ("RESTAURANT_RABBITMQ__PREFIX", self.prefix.as_str()),
         ]
     }

@@ -4,6 +4,7 @@
 
 pub mod deployment;
 pub mod process;
+pub mod proxy;
 pub mod tmux;
 
 use std::path::PathBuf;
@@ -168,7 +169,7 @@ impl TestApp {
         use restaurant_tui::domain::SystemClock;
         use restaurant_tui::service::Orders;
         let inner = wrap.unwrap_or_else(|| store.store.clone());
-        let orders = Orders::new(inner, Arc::new(SystemClock), Default::default());
+        let orders = Orders::new(inner, Arc::new(SystemClock));
         let router = restaurant_tui::api::router(orders, &options);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -16,7 +16,7 @@ pub struct Process {
     pub other: mpsc::Receiver<String>,
     pub seen: Vec<String>,
     pub port: u16,
-    _home: tempfile::TempDir,
+    _home: Option<tempfile::TempDir>,
 }
 
 fn read_lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
@@ -50,7 +50,16 @@ pub fn command(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
 impl Process {
     /// Starts `args` (which should bind `--port 0`) and waits for its `service_started` line.
     pub fn serve(args: &[&str], env: &[(&str, &str)]) -> Process {
-        let mut p = Process::start(args, env, false);
+        Process::started(Process::start(args, env, false))
+    }
+
+    /// [`Process::serve`] with a home (and so an embedded data directory) the test keeps, to
+    /// start the same kitchen again after a stop.
+    pub fn serve_in(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Process {
+        Process::started(Process::spawn_in(home, args, env, false, None))
+    }
+
+    fn started(mut p: Process) -> Process {
         // In-process workers announce themselves too; the server's line is the one with a port.
         loop {
             let started = p.wait_for("service_started");
@@ -65,7 +74,18 @@ impl Process {
     /// waiting for anything.
     pub fn start(args: &[&str], env: &[(&str, &str)], logs_on_stderr: bool) -> Process {
         let home = tempfile::tempdir().expect("temp home");
-        let mut child = command(home.path(), args, env)
+        let path = home.path().to_path_buf();
+        Process::spawn_in(&path, args, env, logs_on_stderr, Some(home))
+    }
+
+    pub fn spawn_in(
+        home: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        logs_on_stderr: bool,
+        owned: Option<tempfile::TempDir>,
+    ) -> Process {
+        let mut child = command(home, args, env)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -83,7 +103,7 @@ impl Process {
             other,
             seen: Vec::new(),
             port: 0,
-            _home: home,
+            _home: owned,
         }
     }
 
@@ -166,12 +186,29 @@ impl Process {
     }
 
     /// SIGTERM, then every remaining line and the exit status.
-    pub fn terminate(mut self) -> (Vec<String>, std::process::ExitStatus) {
+    pub fn terminate(self) -> (Vec<String>, std::process::ExitStatus) {
+        self.signal("TERM")
+    }
+
+    /// Sends `signal` (`TERM`, `INT`, `HUP`), then reads every remaining line and waits for the
+    /// exit (with a deadline: a process that ignores the signal fails the test).
+    pub fn signal(mut self, signal: &str) -> (Vec<String>, std::process::ExitStatus) {
         let _ = Command::new("kill")
-            .arg("-TERM")
+            .arg(format!("-{signal}"))
             .arg(self.child.id().to_string())
             .status();
-        let status = self.child.wait().expect("wait");
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running 90 s after SIG{signal}: {:#?}",
+                self.seen
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
         while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
             self.seen.push(line);
         }

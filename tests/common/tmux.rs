@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 pub struct Tmux {
     session: String,
-    _home: tempfile::TempDir,
+    _home: Option<tempfile::TempDir>,
 }
 
 impl Tmux {
@@ -18,6 +18,22 @@ impl Tmux {
     }
 
     pub fn start_env(width: u16, height: u16, args: &str, env: &[(&str, &str)]) -> Tmux {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().to_path_buf();
+        Tmux::start_in(&path, width, height, args, env, Some(home))
+    }
+
+    /// The console with a home (and so an embedded kitchen) that outlives this session, to
+    /// start it again after a stop. After it exits the pane says `EXITED=<status>` and whether
+    /// the terminal was left in raw mode (`TTY=raw`) or restored (`TTY=sane`).
+    pub fn start_in(
+        home: &std::path::Path,
+        width: u16,
+        height: u16,
+        args: &str,
+        env: &[(&str, &str)],
+        owned: Option<tempfile::TempDir>,
+    ) -> Tmux {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -25,13 +41,14 @@ impl Tmux {
                 .is_ok_and(|o| o.status.success()),
             "this test drives the console in tmux: install it (apt-get install tmux)"
         );
-        let home = tempfile::tempdir().unwrap();
         let session = format!("rt-{}", uuid::Uuid::new_v4().simple());
-        let h = home.path().display();
+        let h = home.display();
         let extra: String = env.iter().map(|(k, v)| format!(" {k}='{v}'")).collect();
         let script = format!(
             "env -i PATH=\"$PATH\" TERM=xterm-256color HOME={h} XDG_DATA_HOME={h}/data XDG_CONFIG_HOME={h}/config \
-             RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT=0s{extra} {} {args}; echo EXITED=$?; sleep 60",
+             RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT=0s{extra} {} {args}; echo EXITED=$?; \
+             if stty -a | tr ' ;' '\\n\\n' | grep -qx -e -echo -e -icanon; then echo TTY=raw; else echo TTY=sane; fi; \
+             sleep 60",
             env!("CARGO_BIN_EXE_restaurant-tui")
         );
         let ok = Command::new("tmux")
@@ -51,8 +68,41 @@ impl Tmux {
         assert!(ok.success(), "tmux new-session");
         Tmux {
             session,
-            _home: home,
+            _home: owned,
         }
+    }
+
+    /// A tmux format of the pane (`#{alternate_on}`, `#{cursor_flag}`, `#{pane_pid}`).
+    pub fn pane(&self, format: &str) -> String {
+        let out = Command::new("tmux")
+            .args(["display-message", "-p", "-t", &self.session, format])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The console's pid: the one child of the pane's shell.
+    pub fn console_pid(&self) -> String {
+        let shell = self.pane("#{pane_pid}");
+        let out = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+        let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(
+            !pid.is_empty() && !pid.contains('\n'),
+            "one console under {shell}: {pid:?}"
+        );
+        pid
+    }
+
+    /// Sends `signal` to the console process alone (the pane's shell stays to report).
+    pub fn signal(&self, signal: &str) {
+        let pid = self.console_pid();
+        assert!(
+            Command::new("kill")
+                .args([&format!("-{signal}"), &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
     }
 
     pub fn screen(&self) -> String {

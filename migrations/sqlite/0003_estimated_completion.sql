@@ -1,0 +1,2 @@
+-- See migrations/postgres/0003_estimated_completion.sql.
+ALTER TABLE orders ADD COLUMN estimated_completion TEXT;

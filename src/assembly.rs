@@ -1,0 +1,458 @@
+//! The one assembly (ENGINEERING habit 13): builds the kitchen from the configuration — store,
+//! broker, order service, relay, API listener, workers — and owns its one cancellation tree and
+//! its one supervised set of tasks. `serve`, `worker`, `notify`, `migrate`, the console and the
+//! tests all start through it, and all stop through [`Shutdown::run`].
+//!
+//! The tree, and the order a stop travels down it:
+//!
+//! ```text
+//! stop (requested by a signal, a key, or a task that must not fail)
+//!   1. api      stop accepting; requests in flight finish
+//!   2. kitchen  every worker (one child token each): the order in hand finishes or is handed
+//!               back, prefetched orders go back, the worker row goes offline
+//!   3. background  the relay publishes what the stopping workers wrote, then ends; feeds end
+//! ```
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, ApiOptions, AppState};
+use crate::broker::amqp::AmqpBroker;
+use crate::broker::memory::MemoryBus;
+use crate::broker::{Broker, Outgoing};
+use crate::config::{Config, ConfigError};
+use crate::domain::{Clock, OrderStatus, SystemClock};
+use crate::kitchen::{KitchenError, Worker, WorkerSpec};
+use crate::relay::Relay;
+use crate::service::Orders;
+use crate::store::{self, DatabaseTarget, Store, StoreError};
+use crate::supervisor::{Board, OnExit, Supervisor, TaskError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssemblyError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot open the {target}: {source}")]
+    Database {
+        target: String,
+        #[source]
+        source: StoreError,
+    },
+    #[error(
+        "{0} needs RabbitMQ (the in-process bus lives inside one process): set AMQP_URL or the \
+         rabbitmq: block of the configuration"
+    )]
+    NeedsRabbit(&'static str),
+    #[error("cannot listen on {addr}: {source} (choose another port with --port or server.port)")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot queue the embedded kitchen's orders again: {0}")]
+    Recovery(#[source] StoreError),
+    #[error("{0} already runs here")]
+    WorkerRuns(String),
+    #[error("this process has no kitchen to run a worker in")]
+    NoKitchen,
+    /// A task that must not fail did; the process stops with it.
+    #[error("{0}")]
+    TaskFailed(String),
+}
+
+/// Which broker a mode uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrokerChoice {
+    /// None at all (the tracking service, `migrate`).
+    None,
+    /// RabbitMQ if configured; else none, and orders wait durably in the outbox.
+    RabbitIfConfigured,
+    /// RabbitMQ if configured; else the in-process bus (the console, `serve --workers N`).
+    RabbitOrInProcess,
+    /// RabbitMQ, which this mode cannot run without.
+    Rabbit { needed_by: &'static str },
+}
+
+/// What to build.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Open the database (everything but `notify`).
+    pub store: bool,
+    pub broker: BrokerChoice,
+}
+
+/// A built kitchen. Dropping it without [`Shutdown::run`] abandons its tasks.
+pub struct Assembly {
+    config: Config,
+    store: Option<Arc<dyn Store>>,
+    broker: Option<Arc<dyn Broker>>,
+    orders: Option<Orders>,
+    clock: Arc<dyn Clock>,
+    wake: Arc<Notify>,
+    shutdown: Shutdown,
+    workers: HashMap<String, CancellationToken>,
+    warnings: Vec<String>,
+}
+
+/// How a stop travels through the tree; cheap to clone, so a console can run it in the
+/// background while it keeps drawing.
+#[derive(Debug, Clone)]
+pub struct Shutdown {
+    stop: CancellationToken,
+    api: CancellationToken,
+    kitchen: CancellationToken,
+    background: CancellationToken,
+    supervisor: Supervisor,
+}
+
+const WORKER_TASK: &str = "worker ";
+
+impl Shutdown {
+    /// The token that asks for a stop; cancel it from anywhere (signals, keys).
+    pub fn token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    /// Stops everything in order and waits for it: the API, then the workers, then the relay
+    /// and the rest. `Err` when a task that must not fail is why the process stops.
+    pub async fn run(&self) -> Result<(), AssemblyError> {
+        self.stop.cancel();
+        self.api.cancel();
+        self.kitchen.cancel();
+        self.supervisor
+            .wait_for_end(|name| name.starts_with(WORKER_TASK))
+            .await;
+        self.background.cancel();
+        self.supervisor.wait().await;
+        match self.supervisor.fatal() {
+            Some(why) => Err(AssemblyError::TaskFailed(why)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Assembly {
+    pub async fn build(config: &Config, plan: Plan) -> Result<Assembly, AssemblyError> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let wake = Arc::new(Notify::new());
+        let stop = CancellationToken::new();
+        let root = CancellationToken::new();
+        let shutdown = Shutdown {
+            supervisor: Supervisor::new(stop.clone()),
+            stop,
+            api: root.child_token(),
+            kitchen: root.child_token(),
+            background: root.child_token(),
+        };
+        let store = match plan.store {
+            true => Some(open_store(&config.database_target("configuration")?).await?),
+            false => None,
+        };
+        let rabbit = config.broker_target("configuration")?;
+        let broker: Option<Arc<dyn Broker>> = match (plan.broker, rabbit) {
+            (BrokerChoice::None, _) => None,
+            (_, Some(t)) => {
+                tracing::info!(action = "rabbitmq_connecting", target = %t.display, prefix = %t.prefix, "connecting to RabbitMQ");
+                Some(Arc::new(AmqpBroker::start(t.uri, t.prefix)))
+            }
+            (BrokerChoice::Rabbit { needed_by }, None) => {
+                return Err(AssemblyError::NeedsRabbit(needed_by));
+            }
+            (BrokerChoice::RabbitIfConfigured, None) => None,
+            (BrokerChoice::RabbitOrInProcess, None) => {
+                let bus = MemoryBus::new();
+                if let Some(store) = &store {
+                    recover(store.as_ref(), &bus, clock.now()).await?;
+                }
+                Some(Arc::new(bus))
+            }
+        };
+        let orders = store
+            .clone()
+            .map(|s| Orders::new(s, clock.clone()).with_outbox_wake(wake.clone()));
+        let assembly = Assembly {
+            config: config.clone(),
+            store,
+            broker,
+            orders,
+            clock,
+            wake,
+            shutdown,
+            workers: HashMap::new(),
+            warnings: Vec::new(),
+        };
+        assembly.start_relay();
+        Ok(assembly)
+    }
+
+    /// The store, broker and order service this kitchen runs on.
+    pub fn store(&self) -> Option<&Arc<dyn Store>> {
+        self.store.as_ref()
+    }
+
+    pub fn broker(&self) -> Option<&Arc<dyn Broker>> {
+        self.broker.as_ref()
+    }
+
+    pub fn orders(&self) -> Option<&Orders> {
+        self.orders.as_ref()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn board(&self) -> watch::Receiver<Board> {
+        self.shutdown.supervisor.board()
+    }
+
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Something readiness and the start-up log should say (a kitchen nothing will cook in).
+    pub fn warn(&mut self, action: &'static str, warning: String) {
+        tracing::warn!(action, "{warning}");
+        self.warnings.push(warning);
+    }
+
+    /// Publishes committed outbox rows to the broker, when there are both.
+    fn start_relay(&self) {
+        let (Some(store), Some(broker)) = (&self.store, &self.broker) else {
+            return;
+        };
+        let relay = Relay::new(
+            store.clone(),
+            broker.clone(),
+            self.clock.clone(),
+            self.wake.clone(),
+        );
+        let token = self.shutdown.background.clone();
+        self.shutdown
+            .supervisor
+            .spawn("relay", token.clone(), OnExit::Restart, move || {
+                relay.clone().run(token.clone()).map_ok()
+            });
+    }
+
+    /// Binds the API where the configuration says and serves it until the stop. A server that
+    /// ends by itself stops the process.
+    pub async fn listen(&self, read_only: bool) -> Result<SocketAddr, AssemblyError> {
+        let orders = self.orders.clone().ok_or(AssemblyError::NoKitchen)?;
+        let addr = format!("{}:{}", self.config.server.host, self.config.server.port);
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|source| AssemblyError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| AssemblyError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        let state = AppState {
+            orders,
+            broker: if read_only { None } else { self.broker.clone() },
+            tasks: Some(self.board()),
+            warnings: Arc::new(self.warnings.clone()),
+        };
+        let router = api::router_with(
+            state,
+            &ApiOptions::from_server(&self.config.server, read_only),
+        );
+        // One listener, served once: a restart could not bind it again.
+        let listener = Arc::new(std::sync::Mutex::new(Some(listener)));
+        let token = self.shutdown.api.clone();
+        self.shutdown
+            .supervisor
+            .spawn("api", token.clone(), OnExit::StopProcess, move || {
+                let listener = listener.lock().ok().and_then(|mut l| l.take());
+                let (router, token) = (router.clone(), token.clone());
+                async move {
+                    let listener =
+                        listener.ok_or_else(|| TaskError::permanent("the listener is gone"))?;
+                    api::serve(listener, router, token.cancelled_owned())
+                        .await
+                        .map_err(|e| TaskError::transient(format!("the HTTP server failed: {e}")))
+                }
+            });
+        Ok(local)
+    }
+
+    /// Starts a kitchen worker under its own child token. A worker that fails is restarted or
+    /// stops the process, as `on_exit` says; a name that is taken is never retried.
+    pub fn start_worker(
+        &mut self,
+        mut spec: WorkerSpec,
+        on_exit: OnExit,
+    ) -> Result<(), AssemblyError> {
+        let (Some(store), Some(broker)) = (&self.store, &self.broker) else {
+            return Err(AssemblyError::NoKitchen);
+        };
+        let task = format!("{WORKER_TASK}{}", spec.name);
+        if self.shutdown.supervisor.is_active(&task) {
+            return Err(AssemblyError::WorkerRuns(spec.name));
+        }
+        spec.shutdown_timeout = self.config.kitchen.shutdown_timeout;
+        let worker = Worker::new(
+            spec,
+            store.clone(),
+            broker.clone(),
+            self.clock.clone(),
+            self.wake.clone(),
+        );
+        let token = self.shutdown.kitchen.child_token();
+        self.workers
+            .insert(worker.name().to_string(), token.clone());
+        self.shutdown
+            .supervisor
+            .spawn(&task, token.clone(), on_exit, move || {
+                let (worker, token) = (worker.clone(), token.clone());
+                async move {
+                    worker.run(token).await.map_err(|e| match e {
+                        KitchenError::NameTaken(_) => TaskError::permanent(e.to_string()),
+                        other => TaskError::transient(other.to_string()),
+                    })
+                }
+            });
+        Ok(())
+    }
+
+    /// Asks one worker of this process to stop gracefully; `false` if none runs by that name.
+    pub fn stop_worker(&mut self, name: &str) -> bool {
+        let task = format!("{WORKER_TASK}{name}");
+        match self.workers.get(name) {
+            Some(token) if self.shutdown.supervisor.is_active(&task) => {
+                token.cancel();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Runs another task of this process (a console feed, the `notify` printer) until the
+    /// background stop, under the same supervision.
+    pub fn spawn<F, Fut>(&self, name: &str, on_exit: OnExit, make: F)
+    where
+        F: Fn(CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), TaskError>> + Send + 'static,
+    {
+        let token = self.shutdown.background.clone();
+        self.shutdown
+            .supervisor
+            .spawn(name, token.clone(), on_exit, move || make(token.clone()));
+    }
+
+    /// Waits for a stop request (or a fatal task failure), then stops everything in order.
+    pub async fn run_until_stopped(self) -> Result<(), AssemblyError> {
+        self.shutdown.stop.cancelled().await;
+        self.shutdown.run().await
+    }
+}
+
+/// `()`-returning loops as supervised tasks: returning at all is only right after a stop.
+trait MapOk: Future<Output = ()> + Sized {
+    fn map_ok(self) -> impl Future<Output = Result<(), TaskError>> {
+        async move {
+            self.await;
+            Ok(())
+        }
+    }
+}
+impl<F: Future<Output = ()>> MapOk for F {}
+
+async fn open_store(target: &DatabaseTarget) -> Result<Arc<dyn Store>, AssemblyError> {
+    match store::open(target).await {
+        Ok(s) => {
+            tracing::info!(action = "db_connected", backend = s.backend(), target = %target.describe(), "database connected and migrated");
+            Ok(s)
+        }
+        Err(source) => {
+            tracing::error!(action = "db_connection_failed", error = &source as &dyn std::error::Error, error_type = "StoreError", target = %target.describe(), "cannot open the database");
+            Err(AssemblyError::Database {
+                target: target.describe(),
+                source,
+            })
+        }
+    }
+}
+
+/// Fills a new in-process bus with what the last one held when its process ended (CONTRACT
+/// §3): every order still `received`, and every `cooking` order whose cook is no longer online
+/// (marked redelivered, so a cook takes it over), most urgent first. An order cooking under a
+/// live cook of another process is left to that cook.
+async fn recover(
+    store: &dyn Store,
+    bus: &MemoryBus,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AssemblyError> {
+    let backlog = store
+        .kitchen_backlog()
+        .await
+        .map_err(AssemblyError::Recovery)?;
+    if backlog.is_empty() {
+        return Ok(());
+    }
+    let online: Vec<String> = store
+        .workers()
+        .await
+        .map_err(AssemblyError::Recovery)?
+        .into_iter()
+        .filter(|w| w.effective_status(now) != "offline")
+        .map(|w| w.name)
+        .collect();
+    let (mut waiting, mut taken_over) = (0, 0);
+    for row in backlog {
+        let number = row.message.payload["order_number"]
+            .as_str()
+            .unwrap_or_default();
+        let Some(state) = store
+            .order_state(number)
+            .await
+            .map_err(AssemblyError::Recovery)?
+        else {
+            continue;
+        };
+        let redelivered = match state.status {
+            OrderStatus::Received => false,
+            OrderStatus::Cooking
+                if !state
+                    .processed_by
+                    .as_ref()
+                    .is_some_and(|holder| online.contains(holder)) =>
+            {
+                true
+            }
+            _ => continue,
+        };
+        let outgoing = Outgoing {
+            exchange: row.message.exchange.clone(),
+            routing_key: row.message.routing_key.clone(),
+            priority: row.message.priority,
+            message_id: row.message.message_id.clone(),
+            request_id: row.request_id.clone(),
+            body: row.message.payload.to_string().into_bytes(),
+        };
+        if bus.restore(&outgoing, redelivered).is_ok() {
+            if redelivered {
+                taken_over += 1;
+            } else {
+                waiting += 1;
+            }
+        }
+    }
+    tracing::info!(
+        action = "kitchen_recovered",
+        waiting,
+        taken_over,
+        "orders of the last run are queued again"
+    );
+    Ok(())
+}
