@@ -251,8 +251,9 @@ impl Worker {
         number: &str,
         cook_time: Duration,
     ) -> Result<(), NotStarted> {
-        let eta = self.clock.now() + chrono::Duration::from_std(cook_time).unwrap_or_default();
-        let mut start = self.change(Transition::StartCooking, Some(eta), request_id);
+        let mut start = self.change(Transition::StartCooking, None, request_id);
+        start.estimated_completion =
+            Some(start.meta.now + chrono::Duration::from_std(cook_time).unwrap_or_default());
         let mut outcome = self.store.transition(number, &start).await;
         if redelivered
             && matches!(
