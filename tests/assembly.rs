@@ -1,0 +1,122 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
+//! The one assembly in-process, as every mode uses it: an embedded kitchen built from a
+//! configuration, supervised, reported in readiness, stopped in order, and its data locked.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use restaurant_tui::assembly::{Assembly, AssemblyError, BrokerChoice, Plan};
+use restaurant_tui::config::Config;
+use restaurant_tui::domain::{Field, ItemDraft, OrderDraft, OrderStatus};
+use restaurant_tui::kitchen::WorkerSpec;
+use restaurant_tui::store::StoreError;
+use restaurant_tui::supervisor::{OnExit, TaskState};
+
+const EMBEDDED: Plan = Plan {
+    store: true,
+    broker: BrokerChoice::RabbitOrInProcess,
+};
+
+fn config(dir: &std::path::Path) -> Config {
+    let mut c = Config::default();
+    c.database.url = Some(format!("sqlite://{}", dir.join("restaurant.db").display()));
+    c.server.port = 0;
+    c.server.rate_limit_per_second = 0;
+    c.kitchen.cook_time.takeout = Duration::ZERO;
+    c
+}
+
+fn takeout() -> OrderDraft {
+    OrderDraft {
+        customer_name: Field::Given("Ann".into()),
+        order_type: Field::Given("takeout".into()),
+        items: Field::Given(vec![Field::Given(ItemDraft {
+            name: Field::Given("Pizza".into()),
+            quantity: Field::Given(1),
+            price: Field::Given("5.00".into()),
+        })]),
+        ..OrderDraft::default()
+    }
+}
+
+#[tokio::test]
+async fn an_embedded_kitchen_cooks_reports_its_tasks_and_stops_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let mut kitchen = Assembly::build(&config, EMBEDDED).await.unwrap();
+    let mut spec = WorkerSpec::new("chef");
+    spec.cook_times = config.kitchen.cook_time;
+    kitchen.start_worker(spec, OnExit::Restart).unwrap();
+    assert!(matches!(
+        kitchen.start_worker(WorkerSpec::new("chef"), OnExit::Restart),
+        Err(AssemblyError::WorkerRuns(_))
+    ));
+    let addr = kitchen.listen(false).await.unwrap();
+
+    let orders = kitchen.orders().unwrap().clone();
+    let n = orders.place(&takeout(), None).await.unwrap().number;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while orders.status(&n).await.unwrap().order.status != OrderStatus::Ready {
+        assert!(Instant::now() < deadline, "{n} never cooked");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ready: serde_json::Value = reqwest::get(format!("http://{addr}/health/ready"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(ready["tasks"]["relay"], "running", "{ready}");
+    assert_eq!(ready["tasks"]["worker chef"], "running", "{ready}");
+
+    kitchen.shutdown().run().await.unwrap();
+    let board = kitchen.board().borrow().clone();
+    assert!(
+        board.values().all(|s| *s == TaskState::Stopped),
+        "{board:?}"
+    );
+    let store = kitchen.store().unwrap();
+    assert_eq!(store.workers().await.unwrap()[0].status, "offline");
+    assert!(
+        reqwest::get(format!("http://{addr}/health/live"))
+            .await
+            .is_err(),
+        "the listener is closed"
+    );
+}
+
+#[tokio::test]
+async fn a_second_kitchen_on_the_same_embedded_file_is_refused_with_the_holders_pid() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let first = Assembly::build(&config, EMBEDDED).await.unwrap();
+    match Assembly::build(&config, EMBEDDED).await {
+        Err(AssemblyError::Database {
+            source: StoreError::Locked { pid, .. },
+            ..
+        }) => assert_eq!(pid, Some(std::process::id())),
+        other => panic!("expected the lock's refusal, got {:?}", other.err()),
+    }
+    first.shutdown().run().await.unwrap();
+    drop(first);
+    let again = Assembly::build(&config, EMBEDDED).await.unwrap();
+    again.shutdown().run().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_worker_needs_rabbitmq_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Plan {
+        store: true,
+        broker: BrokerChoice::Rabbit {
+            needed_by: "worker",
+        },
+    };
+    let err = Assembly::build(&config(dir.path()), plan)
+        .await
+        .err()
+        .expect("no RabbitMQ configured");
+    assert!(err.to_string().contains("worker needs RabbitMQ"), "{err}");
+}
