@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use backon::{ExponentialBuilder, Retryable};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
 
 use crate::broker::{Broker, BrokerError, Delivery};
@@ -442,7 +443,9 @@ impl Worker {
                 self.spec.prefetch,
             )
             .await?;
-        let heartbeat = tokio::spawn(self.clone().heartbeat());
+        // Ends with this run however it ends (a panic included), so a dead worker never keeps
+        // looking alive.
+        let heartbeat = AbortOnDropHandle::new(tokio::spawn(self.clone().heartbeat()));
         tracing::info!(action = "service_started", worker_name = %self.spec.name, prefetch = self.spec.prefetch, "taking orders");
         loop {
             let next = tokio::select! {
@@ -459,7 +462,7 @@ impl Worker {
         }
         let stopped = Instant::now();
         drop(deliveries);
-        heartbeat.abort();
+        drop(heartbeat);
         self.go_offline(stopped).await;
         tracing::info!(action = "graceful_shutdown", worker_name = %self.spec.name, "worker stopped");
         Ok(())

@@ -200,12 +200,13 @@ pub async fn serve(config: &Config, read_only: bool, workers: u16) -> Result<(),
                 .into(),
         );
     }
+    // Bound before any worker registers, so a taken port leaves no worker row behind.
+    let local = kitchen.listen(read_only).await?;
     for i in 1..=workers {
         let mut spec = WorkerSpec::new(format!("kitchen-{i}"));
         spec.cook_times = config.kitchen.cook_time;
         kitchen.start_worker(spec, OnExit::Restart)?;
     }
-    let local = kitchen.listen(read_only).await?;
     let backend = kitchen.store().map(|s| s.backend()).unwrap_or_default();
     tracing::info!(action = "service_started", address = %local, port = local.port(), backend, "listening on http://{local}");
     stop_on_signals(kitchen.shutdown().token());
