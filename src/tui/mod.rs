@@ -2,6 +2,7 @@
 //! loop and its effects in [`run`].
 
 pub mod app;
+mod feeds;
 pub mod form;
 pub mod run;
 pub mod view;

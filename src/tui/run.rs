@@ -7,25 +7,17 @@
 //! done, and the terminal is restored after the loop however it ended (a panic included: the
 //! loop is a task of its own, so the stop still runs).
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use ratatui::DefaultTerminal;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
-use tokio::sync::{Notify, mpsc};
-use tokio::task::JoinHandle;
+use tokio::sync::mpsc;
 
 use super::app::{ApiState, App, Command, Msg, update};
+use super::feeds::{spawn_feeds, spawn_signals, spawn_terminal_reader};
 use crate::assembly::{Assembly, AssemblyError, BrokerChoice, Plan, Shutdown};
 use crate::config::Config;
-use crate::domain::{OrderStatus, StatusUpdate, Transition};
+use crate::domain::Transition;
 use crate::kitchen::WorkerSpec;
 use crate::service::ServiceError;
-use crate::store::OrderQuery;
-use crate::supervisor::{OnExit, TaskError};
-
-/// Active orders the queue shows at most (newest first from the store, then sorted on screen).
-const QUEUE_LIMIT: u32 = 5_000;
+use crate::supervisor::OnExit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -210,161 +202,6 @@ async fn event_loop(
             }
         }
     }
-}
-
-/// SIGINT, SIGTERM and SIGHUP as messages (the terminal's own Ctrl-C arrives as a key); SIGTSTP
-/// is caught so that it cannot freeze the kitchen.
-fn spawn_signals(tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut tstp) = signal(SignalKind::from_raw(libc::SIGTSTP)) {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                while tstp.recv().await.is_some() {
-                    if tx.send(Msg::Suspend).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    }
-    tokio::spawn(async move {
-        let mut signals = crate::startup::Signals::new();
-        loop {
-            let name = signals.next().await;
-            tracing::info!(
-                action = "graceful_shutdown",
-                signal = name,
-                "signal received"
-            );
-            if tx.send(Msg::Signal(name)).await.is_err() {
-                return;
-            }
-        }
-    })
-}
-
-/// Status updates, store refreshes (every second and right after an update), broker status,
-/// the tasks' board and the clock tick, all as messages.
-fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
-    let refresh = Arc::new(Notify::new());
-    if let Some(broker) = kitchen.broker().cloned() {
-        let (feed_broker, feed_tx, feed_refresh) = (broker.clone(), tx.clone(), refresh.clone());
-        kitchen.spawn("status feed", OnExit::Restart, move |stop| {
-            let (broker, tx, refresh) = (
-                feed_broker.clone(),
-                feed_tx.clone(),
-                feed_refresh.clone(),
-            );
-            async move {
-                let mut updates = broker
-                    .subscribe_updates("console")
-                    .await
-                    .map_err(|e| TaskError::transient(e.to_string()))?;
-                loop {
-                    let d = tokio::select! {
-                        () = stop.cancelled() => return Ok(()),
-                        d = updates.next() => d.ok_or_else(|| TaskError::transient("the subscription ended"))?,
-                    };
-                    if let Ok(u) = serde_json::from_slice::<StatusUpdate>(&d.body) {
-                        let _ = tx.send(Msg::Update(u)).await;
-                        refresh.notify_one();
-                    }
-                    let _ = d.ack().await;
-                }
-            }
-        });
-        let mut status = broker.status();
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            loop {
-                let s = *status.borrow_and_update();
-                if tx.send(Msg::Broker(s)).await.is_err() || status.changed().await.is_err() {
-                    return;
-                }
-            }
-        });
-    }
-    let mut board = kitchen.board();
-    let board_tx = tx.clone();
-    tokio::spawn(async move {
-        let mut last = board.borrow_and_update().clone();
-        while board.changed().await.is_ok() {
-            let now = board.borrow_and_update().clone();
-            for (name, state) in &now {
-                if last.get(name) != Some(state) {
-                    let _ = board_tx.send(Msg::Task(name.clone(), state.clone())).await;
-                }
-            }
-            last = now;
-        }
-    });
-    let (Some(store), clock) = (kitchen.store().cloned(), kitchen.clock().clone()) else {
-        return;
-    };
-    tokio::spawn(async move {
-        let active = OrderQuery {
-            statuses: vec![
-                OrderStatus::Received,
-                OrderStatus::Cooking,
-                OrderStatus::Ready,
-            ],
-            order_type: None,
-            limit: QUEUE_LIMIT,
-            offset: 0,
-        };
-        loop {
-            let now = clock.now();
-            let msgs = match (store.list_orders(&active).await, store.workers().await) {
-                (Ok(page), Ok(workers)) => vec![
-                    Msg::Database(true),
-                    Msg::Orders(page.orders),
-                    Msg::Workers(workers),
-                    Msg::Tick(now),
-                ],
-                _ => vec![Msg::Database(false), Msg::Tick(now)],
-            };
-            for m in msgs {
-                if tx.send(m).await.is_err() {
-                    return;
-                }
-            }
-            // Age timers tick once a second; an update refreshes at once.
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                () = refresh.notified() => {}
-            }
-        }
-    });
-}
-
-/// Reads the terminal on a thread of its own (crossterm's reads block).
-fn spawn_terminal_reader(tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
-    tokio::task::spawn_blocking(move || {
-        loop {
-            if tx.is_closed() {
-                return;
-            }
-            match event::poll(Duration::from_millis(200)) {
-                Ok(true) => match event::read() {
-                    Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => {
-                        if tx.blocking_send(Msg::Key(k)).is_err() {
-                            return;
-                        }
-                    }
-                    // A resize only needs a redraw; a tick asks for one.
-                    Ok(Event::Resize(..)) => {
-                        let _ = tx.blocking_send(Msg::Tick(chrono::Utc::now()));
-                    }
-                    Ok(_) => {}
-                    Err(_) => return,
-                },
-                Ok(false) => {}
-                Err(_) => return,
-            }
-        }
-    })
 }
 
 fn say(result: Result<String, ServiceError>) -> Msg {

@@ -1,0 +1,233 @@
+//! A kitchen worker (CONTRACT §5): registration, heartbeats, one testable step
+//! ([`Worker::process_one`], in [`cook`]) and the loop that feeds it until a graceful stop.
+
+mod cook;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
+
+use crate::broker::{Broker, BrokerError};
+use crate::config::CookTimes;
+use crate::domain::{Clock, OrderStatus, Specialty, WorkerStatus};
+use crate::store::{Store, StoreError, WorkerRegistration};
+
+/// What a worker is.
+#[derive(Debug, Clone)]
+pub struct WorkerSpec {
+    pub name: String,
+    pub specialty: Specialty,
+    pub heartbeat_interval: Duration,
+    pub prefetch: u16,
+    pub cook_times: CookTimes,
+    /// How long a stopping worker may keep cooking the order in hand before handing it back;
+    /// also how long it keeps trying to record itself offline when the database is away.
+    pub shutdown_timeout: Duration,
+    /// Take the name over even from a worker still marked online (`worker --replace`).
+    pub replace: bool,
+}
+
+impl WorkerSpec {
+    pub fn new(name: impl Into<String>) -> WorkerSpec {
+        WorkerSpec {
+            name: name.into(),
+            specialty: Specialty::general(),
+            heartbeat_interval: Duration::from_secs(30),
+            prefetch: 1,
+            cook_times: CookTimes::default(),
+            shutdown_timeout: Duration::from_secs(30),
+            replace: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KitchenError {
+    #[error(
+        "worker name {0:?} is taken by a worker that is still online (--replace takes it over)"
+    )]
+    NameTaken(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
+}
+
+impl KitchenError {
+    /// Whether starting the same worker again later can succeed (a name in use will not free
+    /// itself while its holder is alive).
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, KitchenError::NameTaken(_))
+    }
+}
+
+/// What one step did with one delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Cooked {
+        order_number: String,
+    },
+    /// Nothing to do: the order is already past cooking, or cancelled, or someone alive is on it.
+    Skipped {
+        order_number: String,
+        status: OrderStatus,
+    },
+    /// Dropped mid-cooking: an operator cancelled it, or another cook took it over.
+    Interrupted {
+        order_number: String,
+        status: OrderStatus,
+        processed_by: Option<String>,
+    },
+    /// Given back to the queue: a transient failure, or a stop that ran out of time.
+    HandedBack {
+        reason: String,
+    },
+    /// Could never be processed; in the dead-letter queue with this reason.
+    DeadLettered {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Worker {
+    spec: WorkerSpec,
+    store: Arc<dyn Store>,
+    broker: Arc<dyn Broker>,
+    clock: Arc<dyn Clock>,
+    outbox_wake: Arc<Notify>,
+    cooking: Arc<AtomicBool>,
+}
+
+impl Worker {
+    pub fn new(
+        spec: WorkerSpec,
+        store: Arc<dyn Store>,
+        broker: Arc<dyn Broker>,
+        clock: Arc<dyn Clock>,
+        outbox_wake: Arc<Notify>,
+    ) -> Worker {
+        Worker {
+            spec,
+            store,
+            broker,
+            clock,
+            outbox_wake,
+            cooking: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    pub async fn register(&self) -> Result<(), KitchenError> {
+        let registered = self
+            .store
+            .register_worker(&WorkerRegistration {
+                name: self.spec.name.clone(),
+                specialty: self.spec.specialty.clone(),
+                heartbeat_interval: self.spec.heartbeat_interval,
+                now: self.clock.now(),
+                replace: self.spec.replace,
+            })
+            .await?;
+        if !registered {
+            return Err(KitchenError::NameTaken(self.spec.name.clone()));
+        }
+        tracing::info!(action = "worker_registered", worker_name = %self.spec.name, order_types = %self.spec.specialty, replace = self.spec.replace, "worker registered");
+        Ok(())
+    }
+
+    /// Registers, consumes and cooks until `stop` is cancelled; then stops taking orders,
+    /// finishes (or hands back) the one in hand, hands back what was prefetched, and goes
+    /// offline. Returns `Ok` after a stop; a return without one means the broker side ended.
+    pub async fn run(self, stop: CancellationToken) -> Result<(), KitchenError> {
+        self.register().await?;
+        let mut deliveries = self
+            .broker
+            .consume_orders(
+                &self.spec.name,
+                &self.spec.specialty.types(),
+                self.spec.prefetch,
+            )
+            .await?;
+        // Ends with this run however it ends (a panic included), so a dead worker never keeps
+        // looking alive.
+        let heartbeat = AbortOnDropHandle::new(tokio::spawn(self.clone().heartbeat()));
+        tracing::info!(action = "service_started", worker_name = %self.spec.name, prefetch = self.spec.prefetch, "taking orders");
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = stop.cancelled() => break,
+                next = deliveries.next() => next,
+            };
+            match next {
+                Some(d) => {
+                    self.process_one(d, &stop).await;
+                }
+                None => break,
+            }
+        }
+        let stopped = Instant::now();
+        drop(deliveries);
+        drop(heartbeat);
+        self.go_offline(stopped).await;
+        tracing::info!(action = "graceful_shutdown", worker_name = %self.spec.name, "worker stopped");
+        Ok(())
+    }
+
+    /// Records the worker offline, trying until the shutdown timeout has passed since the stop:
+    /// a database that is away does not keep a stopping worker alive (its row then turns
+    /// offline by heartbeat age).
+    async fn go_offline(&self, stopped: Instant) {
+        let deadline = stopped + self.spec.shutdown_timeout;
+        let mut delay = Duration::from_millis(200);
+        loop {
+            match self
+                .store
+                .worker_seen(&self.spec.name, WorkerStatus::Offline, self.clock.now())
+                .await
+            {
+                Ok(()) => return,
+                Err(e) if Instant::now() + delay < deadline => {
+                    tracing::warn!(action = "db_retry", worker_name = %self.spec.name, error = %e, retry_in_ms = delay.as_millis() as u64, "cannot record the worker offline yet; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => {
+                    tracing::error!(action = "worker_offline_failed", worker_name = %self.spec.name, error = &e as &dyn std::error::Error, error_type = "StoreError", "cannot record the worker offline; its heartbeat will age out");
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn heartbeat(self) {
+        let mut tick = tokio::time::interval(self.spec.heartbeat_interval);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let status = if self.cooking.load(Ordering::Relaxed) {
+                WorkerStatus::Processing
+            } else {
+                WorkerStatus::Online
+            };
+            match self
+                .store
+                .worker_seen(&self.spec.name, status, self.clock.now())
+                .await
+            {
+                Ok(()) => {
+                    tracing::debug!(action = "heartbeat_sent", worker_name = %self.spec.name, "heartbeat")
+                }
+                Err(e) => {
+                    tracing::warn!(action = "heartbeat_failed", worker_name = %self.spec.name, error = %e, "heartbeat not recorded")
+                }
+            }
+        }
+    }
+}
