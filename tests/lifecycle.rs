@@ -292,3 +292,43 @@ fn ctrl_z_does_not_freeze_the_console() {
     t.keys(&["Escape", "q"]);
     t.wait_for("EXITED=0");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_on_postgres_and_rabbitmq_hands_back_at_sigterm_and_a_new_cook_takes_over() {
+    let d = common::deployment::Deployment::new().await;
+    let home = tempfile::tempdir().unwrap();
+    let mut slow = d.env();
+    slow.extend([
+        ("RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT", "1h"),
+        ("RESTAURANT_KITCHEN__SHUTDOWN_TIMEOUT", "1s"),
+    ]);
+    let t = Tmux::start_in(home.path(), 100, 30, "--port 0", &slow, None);
+    t.wait_for("Broker rabbitmq");
+    t.keys(&["w"]);
+    t.wait_for("Start a worker");
+    t.keys(&["Enter"]);
+    t.wait_for("Workers 1");
+    place_with_the_form(&t);
+    t.wait_for("received → cooking");
+    t.signal("TERM");
+    let screen = t.wait_for("TTY=");
+    assert!(
+        screen.contains("EXITED=0") && screen.contains("TTY=sane"),
+        "{screen}"
+    );
+    drop(t);
+
+    // The order was handed back to RabbitMQ; a cook started in a new console takes it over.
+    let mut fast = d.env();
+    fast.push(("RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT", "0s"));
+    let again = Tmux::start_in(home.path(), 100, 30, "--port 0", &fast, None);
+    again.wait_for("Broker rabbitmq");
+    again.keys(&["w"]);
+    again.wait_for("Start a worker");
+    again.keys(&["Enter"]);
+    again.wait_for("cooking → ready");
+    again.keys(&["q"]);
+    again.wait_for("EXITED=0");
+    drop(again);
+    d.cleanup().await;
+}

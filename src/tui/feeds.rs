@@ -76,7 +76,9 @@ pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
                         let _ = tx.send(Msg::Update(u)).await;
                         refresh.notify_one();
                     }
-                    let _ = d.ack().await;
+                    if let Err(e) = d.ack().await {
+                        tracing::warn!(action = "ack_failed", error = %e, "cannot acknowledge a status update");
+                    }
                 }
             }
         });
@@ -108,37 +110,41 @@ pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
     let (Some(store), clock) = (kitchen.store().cloned(), kitchen.clock().clone()) else {
         return;
     };
-    tokio::spawn(async move {
-        let active = OrderQuery {
-            statuses: vec![
-                OrderStatus::Received,
-                OrderStatus::Cooking,
-                OrderStatus::Ready,
-            ],
-            order_type: None,
-            limit: QUEUE_LIMIT,
-            offset: 0,
-        };
-        loop {
-            let now = clock.now();
-            let msgs = match (store.list_orders(&active).await, store.workers().await) {
-                (Ok(page), Ok(workers)) => vec![
-                    Msg::Database(true),
-                    Msg::Orders(page.orders),
-                    Msg::Workers(workers),
-                    Msg::Tick(now),
+    // Supervised: a refresh that died would freeze the screen on old data without a word.
+    kitchen.spawn("screen refresh", OnExit::Restart, move |stop| {
+        let (store, clock, tx, refresh) =
+            (store.clone(), clock.clone(), tx.clone(), refresh.clone());
+        async move {
+            let active = OrderQuery {
+                statuses: vec![
+                    OrderStatus::Received,
+                    OrderStatus::Cooking,
+                    OrderStatus::Ready,
                 ],
-                _ => vec![Msg::Database(false), Msg::Tick(now)],
+                order_type: None,
+                limit: QUEUE_LIMIT,
+                offset: 0,
             };
-            for m in msgs {
-                if tx.send(m).await.is_err() {
-                    return;
+            loop {
+                let now = clock.now();
+                let msgs = match (store.list_orders(&active).await, store.workers().await) {
+                    (Ok(page), Ok(workers)) => vec![
+                        Msg::Database(true),
+                        Msg::Orders(page.orders),
+                        Msg::Workers(workers),
+                        Msg::Tick(now),
+                    ],
+                    _ => vec![Msg::Database(false), Msg::Tick(now)],
+                };
+                for m in msgs {
+                    let _ = tx.send(m).await;
                 }
-            }
-            // Age timers tick once a second; an update refreshes at once.
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                () = refresh.notified() => {}
+                // Age timers tick once a second; an update refreshes at once.
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = refresh.notified() => {}
+                    () = stop.cancelled() => return Ok(()),
+                }
             }
         }
     });
