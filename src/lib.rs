@@ -9,6 +9,7 @@
 //! - [`api`] — the HTTP API: router, handlers, one error type mapped to HTTP.
 //! - [`config`] — YAML file + environment overrides, checked before anything starts.
 //! - [`telemetry`] — the JSON log line of the contract, to stdout or a file.
+//! - [`files`] — folders and files of personal data, private to the user.
 //! - [`kitchen`] — the worker: registration, heartbeats, one `process_one` step.
 //! - [`notifications`] — status updates as lines, and the `notify` printer.
 //! - [`assembly`] — builds the kitchen for a mode and stops it, in order, on one token.
@@ -24,6 +25,7 @@ pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod files;
 pub mod kitchen;
 pub mod notifications;
 pub mod relay;

@@ -86,9 +86,11 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
             // Before anything opens: without a terminal there is nothing to draw on.
             crate::tui::run::require_terminal()?;
             let config = load_config(&cli, 3000)?;
-            let dir = crate::config::data_dir()
-                .unwrap_or_else(|| std::path::PathBuf::from("."))
-                .join("logs");
+            let data = crate::config::data_dir().unwrap_or_else(|| std::path::PathBuf::from("."));
+            crate::files::private_dir(&data).map_err(|e| {
+                StartupError::Usage(format!("cannot prepare {}: {e}", data.display()))
+            })?;
+            let dir = data.join("logs");
             let (_guard, path) = telemetry::init_file("console", &dir).map_err(|e| {
                 StartupError::Usage(format!(
                     "cannot write the log file in {}: {e}",

@@ -78,12 +78,17 @@ pub fn init_file(
     tracing_appender::non_blocking::WorkerGuard,
     std::path::PathBuf,
 )> {
-    std::fs::create_dir_all(dir)?;
+    // The log holds customers' names: the folder is the user's alone, and so are its files.
+    let mut tightened = crate::files::private_dir(dir)?;
     let appender = tracing_appender::rolling::daily(dir, "console.log");
+    tightened.extend(crate::files::private_files_in(dir)?);
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let _ = tracing_subscriber::registry()
         .with(JsonLines::new(service, writer).with_filter(default_filter()))
         .try_init();
+    for p in tightened {
+        tracing::warn!(action = "permissions_tightened", path = %p.display(), "others could read the console's log; now only this user can");
+    }
     Ok((guard, dir.join("console.log.<date>")))
 }
 

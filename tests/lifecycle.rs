@@ -332,3 +332,31 @@ async fn the_console_on_postgres_and_rabbitmq_hands_back_at_sigterm_and_a_new_co
     drop(again);
     d.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_embedded_data_is_the_users_alone_and_a_looser_folder_is_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data/restaurant-tui");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let client = reqwest::Client::new();
+    let serve = embedded(home.path(), "0s");
+    let n = place(&client, &serve, "takeout").await;
+    serve
+        .wait_status(&client, &n, "ready", Duration::from_secs(30))
+        .await;
+    assert!(
+        serve
+            .seen
+            .iter()
+            .any(|l| l.contains("permissions_tightened")),
+        "the log says so: {:#?}",
+        serve.seen
+    );
+    assert_eq!(mode(&data), 0o700);
+    for entry in std::fs::read_dir(&data).unwrap().flatten() {
+        assert_eq!(mode(&entry.path()), 0o600, "{}", entry.path().display());
+    }
+}

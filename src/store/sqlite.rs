@@ -63,13 +63,21 @@ impl SqliteStore {
     /// worker the file still shows as online or processing died with its process, and is marked
     /// offline here, so its name can be registered again at once.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Files {
-                path: dir.to_path_buf(),
+        fn files(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+            move |source| StoreError::Files {
+                path: path.to_path_buf(),
                 source,
-            })?;
+            }
+        }
+        let mut tightened = Vec::new();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tightened.extend(crate::files::private_dir(dir).map_err(files(dir))?);
         }
         let lock = DataLock::acquire(path)?;
+        tightened.extend(crate::files::private_file(path).map_err(files(path))?);
+        for p in tightened {
+            tracing::warn!(action = "permissions_tightened", path = %p.display(), "others could read the embedded data; now only this user can");
+        }
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)

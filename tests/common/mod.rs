@@ -38,7 +38,7 @@ impl TestDatabase {
             .unwrap_or_else(|e| {
                 panic!(
                     "this test needs PostgreSQL at {admin} (set TEST_DATABASE_URL to point elsewhere, \
-                     or start it: pg_ctlcluster 15 main start): {e}"
+                     or start it; .ci/run shows how): {e}"
                 )
             });
         sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
@@ -284,8 +284,8 @@ pub async fn rabbitmq() -> restaurant_tui::broker::amqp::AmqpBroker {
     let broker = restaurant_tui::broker::amqp::AmqpBroker::start(url.clone(), prefix);
     broker.wait_connected(std::time::Duration::from_secs(15)).await.unwrap_or_else(|e| {
         panic!(
-            "this test needs RabbitMQ at {url} (set TEST_AMQP_URL to point elsewhere, or start it: \
-             rabbitmq-server -detached): {e}"
+            "this test needs RabbitMQ at {url} (set TEST_AMQP_URL to point elsewhere, or start it; \
+             .ci/run shows how): {e}"
         )
     });
     broker
