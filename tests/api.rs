@@ -683,7 +683,7 @@ async fn a_client_over_its_rate_gets_429_with_retry_after() {
 }
 
 #[tokio::test]
-async fn with_a_token_mutating_routes_need_it() {
+async fn with_a_token_mutating_routes_and_the_order_list_need_it() {
     let options = restaurant_tui::api::ApiOptions {
         token: Some("s3cret".into()),
         ..common::options()
@@ -702,11 +702,29 @@ async fn with_a_token_mutating_routes_need_it() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
+    let number = json_of(r).await["order_number"].as_str().unwrap().to_string();
     assert_eq!(
         app.get("/orders").await.status(),
-        200,
-        "reads need no token"
+        401,
+        "the list holds names and addresses"
     );
+    let r = app
+        .client
+        .get(app.url("/orders"))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for open in [
+        format!("/orders/{number}/status"),
+        format!("/orders/{number}/history"),
+        "/workers/status".into(),
+        "/health/live".into(),
+        "/health/ready".into(),
+    ] {
+        assert_eq!(app.get(&open).await.status(), 200, "{open} stays open");
+    }
 }
 
 #[tokio::test]
