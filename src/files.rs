@@ -81,7 +81,8 @@ fn tighten(path: &Path, mode: u32) -> io::Result<Option<PathBuf>> {
     Ok(Some(path.to_path_buf()))
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
 
@@ -113,7 +114,7 @@ mod tests {
             std::fs::write(f, b"").unwrap();
             std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).unwrap();
         }
-        assert_eq!(private_dir(&dir).unwrap(), [dir.clone()]);
+        assert_eq!(private_dir(&dir).unwrap(), std::slice::from_ref(&dir));
         let mut files = private_file(&db).unwrap();
         files.sort();
         assert_eq!(files, [db.clone(), wal.clone()]);

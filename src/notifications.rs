@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::broker::Broker;
-use crate::domain::StatusUpdate;
+use tracing::Instrument;
+
+use crate::broker::{Broker, Delivery};
+use crate::domain::{StatusUpdate, visible};
 use crate::supervisor::TaskError;
 
 /// `notify`: subscribes (a queue of its own), then prints one line per new update on stdout
@@ -17,6 +19,12 @@ pub async fn print_updates(
     broker: Arc<dyn Broker>,
     stop: CancellationToken,
 ) -> Result<(), TaskError> {
+    // Subscribed on a live connection before saying it listens: an update sent after
+    // `service_started` is never missed.
+    let _ = broker
+        .status()
+        .wait_for(|s| *s == crate::broker::BrokerStatus::Connected)
+        .await;
     let mut updates = broker
         .subscribe_updates("notify")
         .await
@@ -31,39 +39,55 @@ pub async fn print_updates(
                 None => return Err(TaskError::transient("the subscription ended")),
             },
         };
-        let settled = match serde_json::from_slice::<StatusUpdate>(&delivery.body) {
-            Ok(update) => {
-                if dedupe.first_time(delivery.message_id.as_deref(), &update) {
-                    tracing::info!(action = "notification_received", order_number = %update.order_number, "status update");
-                    let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "{}", line(&update));
-                    let _ = out.flush();
-                }
-                delivery.ack().await
+        // Every line this message causes carries the request id and message id it came with.
+        let span = tracing::info_span!(
+            "update",
+            request_id = delivery.request_id.as_deref().unwrap_or("")
+        );
+        show(delivery, &mut dedupe).instrument(span).await;
+    }
+}
+
+/// Prints one update (once), and settles its delivery.
+async fn show(delivery: Delivery, dedupe: &mut Dedupe) {
+    let message_id = delivery.message_id.clone().unwrap_or_default();
+    let settled = match serde_json::from_slice::<StatusUpdate>(&delivery.body) {
+        Ok(update) => {
+            if dedupe.first_time(delivery.message_id.as_deref(), &update) {
+                tracing::info!(action = "notification_received", order_number = %visible(&update.order_number), message_id = %visible(&message_id), "status update");
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", line(&update));
+                let _ = out.flush();
             }
-            Err(e) => {
-                delivery
-                    .dead_letter(&format!("unparseable status update: {e}"))
-                    .await
-            }
-        };
-        if let Err(e) = settled {
-            tracing::error!(
-                action = "ack_failed",
-                error = &e as &dyn std::error::Error,
-                error_type = "BrokerError",
-                "cannot settle a status update"
-            );
+            delivery.ack().await
         }
+        Err(e) => {
+            let reason = format!("unparseable status update: {e}");
+            tracing::error!(action = "message_dead_lettered", error_type = "PoisonMessage", reason = %reason, message_id = %visible(&message_id), "status update can never be shown");
+            delivery.dead_letter(&reason).await
+        }
+    };
+    if let Err(e) = settled {
+        tracing::error!(
+            action = "ack_failed",
+            error = &e as &dyn std::error::Error,
+            error_type = "BrokerError",
+            "cannot settle a status update"
+        );
     }
 }
 
 /// `Notification for order ORD_…: Status changed from 'received' to 'cooking' by chef_mario.`
 pub fn line(update: &StatusUpdate) -> String {
     let from = update.old_status.map(|s| s.as_str()).unwrap_or("none");
+    // The number and the name come from a message: a control character in them must not
+    // steer the reader's terminal or forge a line of its own.
     format!(
         "Notification for order {}: Status changed from '{}' to '{}' by {}.",
-        update.order_number, from, update.new_status, update.changed_by
+        visible(&update.order_number),
+        from,
+        update.new_status,
+        visible(&update.changed_by)
     )
 }
 

@@ -324,6 +324,8 @@ async fn run_worker(config: &Config, args: &crate::cli::WorkerArgs) -> Result<()
         .clone()
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| StartupError::Usage("worker needs --name NAME (or --worker-name)".into()))?;
+    crate::domain::check_worker_name(&name)
+        .map_err(|why| StartupError::Usage(format!("--name: {why}")))?;
     let mut spec = WorkerSpec::new(name.clone());
     if let Some(types) = &args.order_types {
         spec.specialty = types.parse().map_err(|e| {

@@ -702,7 +702,10 @@ async fn with_a_token_mutating_routes_and_the_order_list_need_it() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let number = json_of(r).await["order_number"].as_str().unwrap().to_string();
+    let number = json_of(r).await["order_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(
         app.get("/orders").await.status(),
         401,

@@ -197,7 +197,7 @@ async fn sigterm_mid_cooking_finishes_the_order_and_exits_0_offline() {
 #[tokio::test]
 async fn an_unparseable_order_message_ends_in_the_dead_letter_queue_once() {
     let d = Deployment::new().await;
-    let _worker = d.worker(&["--name", "chef"]);
+    let mut worker = d.worker(&["--name", "chef"]);
     let broker = restaurant_tui::broker::amqp::AmqpBroker::start(AMQP.into(), d.prefix.clone());
     broker
         .wait_connected(Duration::from_secs(10))
@@ -209,11 +209,16 @@ async fn an_unparseable_order_message_ends_in_the_dead_letter_queue_once() {
             routing_key: "kitchen.dine_in.1".into(),
             priority: 1,
             message_id: "poison-1".into(),
-            request_id: None,
+            request_id: Some("trace-poison".into()),
             body: b"this is not an order".to_vec(),
         })
         .await
         .unwrap();
+    // Its log line says which request, which cook, and why.
+    let line = worker.wait_for("message_dead_lettered");
+    assert_eq!(line["request_id"], "trace-poison", "{line}");
+    assert_eq!(line["worker_name"], "chef", "{line}");
+    assert!(line.to_string().contains("unparseable"), "{line}");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let dead = broker.dead_letters(10).await.unwrap();
@@ -283,5 +288,55 @@ async fn with_prefetch_one_a_big_order_jumps_the_waiting_small_ones() {
         position <= 1,
         "the big order is cooked first, or right after the one already in hand: {cooked_at:#?}"
     );
+    d.cleanup().await;
+}
+
+#[tokio::test]
+async fn notify_shows_control_characters_escaped_and_logs_each_messages_request_id() {
+    let d = Deployment::new().await;
+    let mut notify = Process::ready(&["notify"], &d.env(), true);
+    let broker = restaurant_tui::broker::amqp::AmqpBroker::start(AMQP.into(), d.prefix.clone());
+    broker
+        .wait_connected(Duration::from_secs(10))
+        .await
+        .unwrap();
+    // A hostile publisher: a screen-clearing ESC and a forged second line.
+    let body = serde_json::json!({
+        "order_number": "ORD_20241216_001\nNotification for order FAKE",
+        "old_status": "received", "new_status": "cooking",
+        "changed_by": "evil\u{1b}[2J", "timestamp": "2024-12-16T12:00:00Z",
+        "estimated_completion": null
+    });
+    broker
+        .publish(&restaurant_tui::broker::Outgoing {
+            exchange: "notifications_fanout".into(),
+            routing_key: String::new(),
+            priority: 0,
+            message_id: "update-esc-1".into(),
+            request_id: Some("trace-esc".into()),
+            body: body.to_string().into_bytes(),
+        })
+        .await
+        .unwrap();
+    let line = notify
+        .other
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a notification line");
+    assert!(!line.contains('\u{1b}'), "{line:?}");
+    assert!(line.contains("evil\\u{1b}[2J"), "{line:?}");
+    assert!(
+        line.contains("001\\u{a}Notification for order FAKE"),
+        "{line:?}"
+    );
+    assert!(
+        notify
+            .other
+            .recv_timeout(Duration::from_millis(500))
+            .is_err(),
+        "one line, not two"
+    );
+    let log = notify.wait_for("notification_received");
+    assert_eq!(log["request_id"], "trace-esc", "{log}");
+    assert!(log.to_string().contains("update-esc-1"), "{log}");
     d.cleanup().await;
 }

@@ -386,3 +386,21 @@ async fn serve_with_an_in_process_worker_cooks_every_order_to_ready() {
     assert_eq!(v["worker_name"], "kitchen-1");
     assert!(v["order_number"].as_str().unwrap().starts_with("ORD_"));
 }
+
+#[test]
+fn a_worker_name_the_contract_refuses_is_said_before_anything_starts() {
+    let long = "x".repeat(65);
+    for (name, why) in [
+        ("chef 1", "letters, digits"),
+        ("chef\u{202e}1", "\\u{202e}"),
+        (long.as_str(), "at most 64"),
+    ] {
+        let (code, _, stderr) = run(&["worker", "--name", name], &[], &[]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(
+            stderr.contains("--name") && stderr.contains(why),
+            "{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}

@@ -31,7 +31,7 @@ use crate::broker::amqp::AmqpBroker;
 use crate::broker::memory::MemoryBus;
 use crate::config::{Config, ConfigError};
 use crate::domain::{Clock, SystemClock};
-use crate::kitchen::{KitchenError, Worker, WorkerSpec};
+use crate::kitchen::{Worker, WorkerSpec};
 use crate::relay::Relay;
 use crate::service::Orders;
 use crate::store::{self, DatabaseTarget, Store, StoreError};
@@ -62,6 +62,8 @@ pub enum AssemblyError {
     Recovery(#[source] StoreError),
     #[error("{0} already runs here")]
     WorkerRuns(String),
+    #[error("{0}")]
+    WorkerName(String),
     #[error("this process has no kitchen to run a worker in")]
     NoKitchen,
     /// A task that must not fail did; the process stops with it.
@@ -300,6 +302,7 @@ impl Assembly {
         let (Some(store), Some(broker)) = (&self.store, &self.broker) else {
             return Err(AssemblyError::NoKitchen);
         };
+        crate::domain::check_worker_name(&spec.name).map_err(AssemblyError::WorkerName)?;
         let task = format!("{WORKER_TASK}{}", spec.name);
         if self.shutdown.supervisor.is_active(&task) {
             return Err(AssemblyError::WorkerRuns(spec.name));
@@ -320,9 +323,9 @@ impl Assembly {
             .spawn(&task, token.clone(), on_exit, move || {
                 let (worker, token) = (worker.clone(), token.clone());
                 async move {
-                    worker.run(token).await.map_err(|e| match e {
-                        KitchenError::NameTaken(_) => TaskError::permanent(e.to_string()),
-                        other => TaskError::transient(other.to_string()),
+                    worker.run(token).await.map_err(|e| match e.is_retryable() {
+                        true => TaskError::transient(e.to_string()),
+                        false => TaskError::permanent(e.to_string()),
                     })
                 }
             });

@@ -5,6 +5,7 @@ mod clock;
 mod messages;
 mod money;
 mod order;
+mod text;
 mod validation;
 mod worker;
 
@@ -18,7 +19,8 @@ pub use order::{
     Destination, NewItem, NewOrder, OrderStatus, OrderType, Transition, UnknownValue, order_number,
     order_number_prefix, priority_for,
 };
+pub use text::visible;
 pub use validation::{
     Field, FieldError, ItemDraft, MAX_ITEM_NAME_CHARS, OrderDraft, check_customer_name, validate,
 };
-pub use worker::{Specialty, WorkerStatus};
+pub use worker::{MAX_WORKER_NAME_CHARS, Specialty, WorkerStatus, check_worker_name};

@@ -5,6 +5,34 @@ use std::str::FromStr;
 
 use super::order::{OrderType, UnknownValue};
 
+/// The longest worker name (CONTRACT §1).
+pub const MAX_WORKER_NAME_CHARS: usize = 64;
+
+/// A worker name is 1–64 characters of ASCII letters, digits, `_`, `-` and `.` (CONTRACT §1):
+/// it reaches terminals, logs and queue tags, so nothing that could steer a terminal or hide
+/// (a control character, a right-to-left override) gets in. `Err` says what is wrong.
+pub fn check_worker_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a worker needs a name".into());
+    }
+    let count = name.chars().count();
+    if count > MAX_WORKER_NAME_CHARS {
+        return Err(format!(
+            "a worker name has at most {MAX_WORKER_NAME_CHARS} characters ({count} given)"
+        ));
+    }
+    match name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
+        Some(c) => Err(format!(
+            "a worker name may hold only letters, digits, _, - and . (found {})",
+            c.escape_default()
+        )),
+        None => Ok(()),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkerStatus {
@@ -95,6 +123,23 @@ impl FromStr for Specialty {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn worker_names_are_short_plain_and_visible() {
+        for good in ["chef_1", "chef-mario.2", "A", &"x".repeat(64)] {
+            assert_eq!(check_worker_name(good), Ok(()), "{good}");
+        }
+        assert!(check_worker_name("").is_err());
+        assert!(
+            check_worker_name(&"x".repeat(65))
+                .unwrap_err()
+                .contains("65")
+        );
+        let rlo = check_worker_name("chef\u{202e}1").unwrap_err();
+        assert!(rlo.contains("\\u{202e}"), "{rlo}");
+        assert!(check_worker_name("chef 1").is_err());
+        assert!(check_worker_name("chef\x1b[2J").is_err());
+    }
 
     #[test]
     fn specialties_round_trip_and_decide_what_a_worker_cooks() {

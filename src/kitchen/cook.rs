@@ -39,16 +39,21 @@ impl Worker {
     /// Cooks one delivered order (or settles it otherwise) and settles the delivery exactly once.
     /// `stop` being cancelled gives the order in hand `shutdown_timeout` to finish.
     pub async fn process_one(&self, delivery: Delivery, stop: &CancellationToken) -> Outcome {
+        // Every line about this delivery, a dead letter's included, names its request and cook.
+        let span = tracing::info_span!("order", request_id = delivery.request_id.as_deref().unwrap_or(""), worker_name = %self.spec.name, order_number = tracing::field::Empty);
         let message: OrderMessage = match serde_json::from_slice(&delivery.body) {
             Ok(m) => m,
             Err(e) => {
                 return self
                     .dead_letter(delivery, format!("unparseable order message: {e}"))
+                    .instrument(span)
                     .await;
             }
         };
-        let number = message.order_number.clone();
-        let span = tracing::info_span!("order", request_id = delivery.request_id.as_deref().unwrap_or(""), order_number = %number, worker_name = %self.spec.name);
+        span.record(
+            "order_number",
+            crate::domain::visible(&message.order_number).as_ref(),
+        );
         self.cook(delivery, message, stop).instrument(span).await
     }
 

@@ -47,6 +47,8 @@ impl WorkerSpec {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KitchenError {
+    #[error("worker name {name:?}: {why}")]
+    InvalidName { name: String, why: String },
     #[error(
         "worker name {0:?} is taken by a worker that is still online (--replace takes it over)"
     )]
@@ -61,7 +63,10 @@ impl KitchenError {
     /// Whether starting the same worker again later can succeed (a name in use will not free
     /// itself while its holder is alive).
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, KitchenError::NameTaken(_))
+        !matches!(
+            self,
+            KitchenError::NameTaken(_) | KitchenError::InvalidName { .. }
+        )
     }
 }
 
@@ -125,6 +130,12 @@ impl Worker {
     }
 
     pub async fn register(&self) -> Result<(), KitchenError> {
+        crate::domain::check_worker_name(&self.spec.name).map_err(|why| {
+            KitchenError::InvalidName {
+                name: self.spec.name.escape_default().to_string(),
+                why,
+            }
+        })?;
         let registered = self
             .store
             .register_worker(&WorkerRegistration {

@@ -300,3 +300,33 @@ fn background_news_does_not_hide_an_error() {
         "the operator's own result replaces it"
     );
 }
+
+#[test]
+fn the_worker_form_refuses_a_name_the_cli_would_refuse_and_stays_open() {
+    let mut app = app();
+    app.focus = Pane::Workers;
+    update(&mut app, key(KeyCode::Char('w')));
+    let Some(Overlay::NewWorker(form)) = &mut app.overlay else {
+        panic!("the worker form opens");
+    };
+    form.name = tui_input::Input::new("chef\u{202e}1".into());
+    assert!(update(&mut app, key(KeyCode::Enter)).is_empty());
+    let Some(Overlay::NewWorker(form)) = &app.overlay else {
+        panic!("the form stays open");
+    };
+    assert!(
+        form.error
+            .as_deref()
+            .is_some_and(|e| e.contains("letters, digits"))
+    );
+    update(&mut app, key(KeyCode::Backspace));
+    update(&mut app, key(KeyCode::Backspace));
+    assert_eq!(
+        update(&mut app, key(KeyCode::Enter)),
+        [Command::StartWorker {
+            name: "chef".into(),
+            specialty: Specialty::general(),
+            prefetch: 1
+        }]
+    );
+}

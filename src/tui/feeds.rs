@@ -1,6 +1,7 @@
 //! Everything that reaches the console from outside, as [`Msg`]s: signals, status updates, the
 //! store refresh, the broker's status, the tasks' board, and the terminal's keys.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,8 +11,8 @@ use tokio::task::JoinHandle;
 
 use super::app::Msg;
 use crate::assembly::Assembly;
-use crate::domain::{OrderStatus, StatusUpdate};
-use crate::store::OrderQuery;
+use crate::domain::{OrderStatus, StatusUpdate, visible};
+use crate::store::{OrderQuery, OrderRecord, WorkerRecord};
 use crate::supervisor::{OnExit, TaskError};
 
 /// Active orders the queue shows at most (newest first from the store, then sorted on screen).
@@ -72,7 +73,9 @@ pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
                         () = stop.cancelled() => return Ok(()),
                         d = updates.next() => d.ok_or_else(|| TaskError::transient("the subscription ended"))?,
                     };
-                    if let Ok(u) = serde_json::from_slice::<StatusUpdate>(&d.body) {
+                    if let Ok(mut u) = serde_json::from_slice::<StatusUpdate>(&d.body) {
+                        shown(&mut u.order_number);
+                        shown(&mut u.changed_by);
                         let _ = tx.send(Msg::Update(u)).await;
                         refresh.notify_one();
                     }
@@ -130,8 +133,8 @@ pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
                 let msgs = match (store.list_orders(&active).await, store.workers().await) {
                     (Ok(page), Ok(workers)) => vec![
                         Msg::Database(true),
-                        Msg::Orders(page.orders),
-                        Msg::Workers(workers),
+                        Msg::Orders(page.orders.into_iter().map(shown_order).collect()),
+                        Msg::Workers(workers.into_iter().map(shown_worker).collect()),
                         Msg::Tick(now),
                     ],
                     _ => vec![Msg::Database(false), Msg::Tick(now)],
@@ -148,6 +151,29 @@ pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
             }
         }
     });
+}
+
+/// Text from the store or a message, as the screen may show it: control and reordering
+/// characters escaped (CONTRACT §9), once, here at the console's edge.
+pub(super) fn shown(text: &mut String) {
+    if let Cow::Owned(escaped) = visible(text) {
+        *text = escaped;
+    }
+}
+
+fn shown_order(mut o: OrderRecord) -> OrderRecord {
+    shown(&mut o.number);
+    shown(&mut o.customer_name);
+    o.delivery_address.as_mut().map(shown);
+    o.processed_by.as_mut().map(shown);
+    o.items.iter_mut().for_each(|i| shown(&mut i.name));
+    o
+}
+
+fn shown_worker(mut w: WorkerRecord) -> WorkerRecord {
+    shown(&mut w.name);
+    shown(&mut w.order_types);
+    w
 }
 
 /// Reads the terminal on a thread of its own (crossterm's reads block).

@@ -238,6 +238,8 @@ pub struct WorkerForm {
     /// dine_in, takeout, delivery; none ticked means all.
     pub types: [bool; 3],
     pub prefetch: u16,
+    /// Why the name cannot start a worker, once Enter was pressed with it.
+    pub error: Option<String>,
 }
 
 impl WorkerForm {
@@ -246,6 +248,7 @@ impl WorkerForm {
             name: Input::new(suggested),
             types: [false; 3],
             prefetch: 1,
+            error: None,
         }
     }
 
@@ -264,13 +267,17 @@ impl WorkerForm {
         match key.code {
             KeyCode::Enter => {
                 let name = self.name.value().trim().to_string();
-                return (!name.is_empty()).then(|| (name, self.specialty(), self.prefetch));
+                match crate::domain::check_worker_name(&name) {
+                    Ok(()) => return Some((name, self.specialty(), self.prefetch)),
+                    Err(why) => self.error = Some(why),
+                }
             }
             KeyCode::F(n @ 1..=3) => self.types[usize::from(n - 1)] ^= true,
             KeyCode::Up => self.prefetch = (self.prefetch + 1).min(50),
             KeyCode::Down => self.prefetch = self.prefetch.saturating_sub(1).max(1),
             _ => {
                 edit(&mut self.name, key);
+                self.error = None;
             }
         }
         None

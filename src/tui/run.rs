@@ -256,7 +256,13 @@ impl Effects {
             Command::LoadHistory(n) => {
                 tokio::spawn(async move {
                     let msg = match orders.history(&n).await {
-                        Ok(h) => Msg::History(n, h),
+                        Ok(mut h) => {
+                            for e in &mut h {
+                                e.changed_by.as_mut().map(super::feeds::shown);
+                                e.notes.as_mut().map(super::feeds::shown);
+                            }
+                            Msg::History(n, h)
+                        }
                         Err(e) => Msg::Done(Err(e.to_string())),
                     };
                     let _ = tx.send(msg).await;

@@ -23,6 +23,7 @@ impl Theme {
     pub(super) const VERY_LATE: Color = Color::Red;
     pub(super) const MUTED: Color = Color::DarkGray;
     pub(super) const ACCENT: Color = Color::Cyan;
+    pub(super) const BAD: Color = Color::Red;
 
     pub(super) fn border(focused: bool) -> Style {
         if focused {

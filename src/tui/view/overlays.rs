@@ -1,6 +1,7 @@
 //! What opens over the panes: the help, the forms, an order's detail.
 
 use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
@@ -115,7 +116,7 @@ pub(super) fn order_form(frame: &mut Frame, form: &OrderForm) {
 }
 
 pub(super) fn worker_form(frame: &mut Frame, form: &WorkerForm) {
-    let area = centered(frame.area(), 50, 7);
+    let area = centered(frame.area(), 50, if form.error.is_some() { 9 } else { 7 });
     frame.render_widget(Clear, area);
     let tick = |on: bool| if on { "[x]" } else { "[ ]" };
     let lines = vec![
@@ -132,7 +133,15 @@ pub(super) fn worker_form(frame: &mut Frame, form: &WorkerForm) {
         )),
         Line::from(" ⏎ start · Esc cancel").fg(Theme::MUTED),
     ];
-    frame.render_widget(Paragraph::new(lines).block(popup(" Start a worker ")), area);
+    let block = popup(" Start a worker ");
+    let [fields, reason] =
+        Layout::vertical([Constraint::Length(4), Constraint::Fill(1)]).areas(block.inner(area));
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(lines), fields);
+    if let Some(why) = &form.error {
+        let why = Paragraph::new(Line::from(format!(" {why}")).fg(Theme::BAD));
+        frame.render_widget(why.wrap(Wrap { trim: false }), reason);
+    }
 }
 
 pub(super) fn detail(
