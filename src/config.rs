@@ -315,25 +315,68 @@ impl Config {
                 ),
             ));
         }
-        if s.max_concurrent == 0 {
-            return Err(ConfigError::new(
-                origin,
-                "server.max_concurrent: must be at least 1",
-            ));
+        // Every number is bounded here, before anything is opened: a value past what the
+        // program can hold (a queue of 2^64 places, a cook of 10^9 hours) is an error naming its
+        // key, never a panic later.
+        let within = |key: &str, value: u128, min: u128, max: u128| {
+            if (min..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(ConfigError::new(
+                    origin,
+                    format!("{key}: must be between {min} and {max} (got {value})"),
+                ))
+            }
+        };
+        within("server.max_concurrent", s.max_concurrent as u128, 1, 10_000)?;
+        within(
+            "server.body_limit_bytes",
+            s.body_limit_bytes as u128,
+            256,
+            16 << 20,
+        )?;
+        within(
+            "server.rate_limit_per_second",
+            s.rate_limit_per_second.into(),
+            0,
+            1_000_000,
+        )?;
+        if s.rate_limit_per_second > 0 {
+            within(
+                "server.rate_limit_burst",
+                s.rate_limit_burst.into(),
+                1,
+                1_000_000,
+            )?;
         }
-        if s.body_limit_bytes < 256 {
-            return Err(ConfigError::new(
-                origin,
-                "server.body_limit_bytes: must be at least 256",
-            ));
+        if let Some(n) = self.database.max_connections {
+            within("database.max_connections", n.into(), 1, 1_000)?;
         }
-        if s.rate_limit_per_second > 0 && s.rate_limit_burst == 0 {
-            return Err(ConfigError::new(
-                origin,
-                "server.rate_limit_burst: must be at least 1",
-            ));
+        let k = &self.kitchen;
+        let day = 24 * 3600 * 1000;
+        for (key, d) in [
+            ("kitchen.cook_time.dine_in", k.cook_time.dine_in),
+            ("kitchen.cook_time.takeout", k.cook_time.takeout),
+            ("kitchen.cook_time.delivery", k.cook_time.delivery),
+        ] {
+            within(&format!("{key} (in milliseconds)"), d.as_millis(), 0, day)?;
         }
+        within(
+            "kitchen.shutdown_timeout (in milliseconds)",
+            k.shutdown_timeout.as_millis(),
+            0,
+            3600 * 1000,
+        )?;
         let c = &self.console;
+        if !(c.late_after.is_finite()
+            && c.very_late_after.is_finite()
+            && c.very_late_after <= 1000.0)
+        {
+            return Err(ConfigError::new(
+                origin,
+                "console.late_after and console.very_late_after must be numbers up to 1000",
+            ));
+        }
         if !(c.late_after > 0.0 && c.very_late_after >= c.late_after) {
             return Err(ConfigError::new(
                 origin,

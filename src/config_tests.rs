@@ -204,3 +204,27 @@ fn the_console_menu_is_read_exactly_and_checked() {
         Ok(())
     });
 }
+
+#[test]
+fn every_number_is_bounded_with_its_key_before_anything_opens() {
+    let mut c = Config::default();
+    c.server.max_concurrent = usize::MAX;
+    let e = c.check("command line").unwrap_err();
+    assert!(e.to_string().contains("server.max_concurrent"), "{e}");
+    let mut c = Config::default();
+    c.kitchen.cook_time.dine_in = Duration::from_secs(u64::MAX);
+    let e = c.check("command line").unwrap_err();
+    assert!(e.to_string().contains("kitchen.cook_time.dine_in"), "{e}");
+    let mut c = Config::default();
+    c.console.very_late_after = f32::INFINITY;
+    assert!(c.check("t").is_err());
+    let mut c = Config::default();
+    c.database.max_connections = Some(0);
+    assert!(
+        c.check("t")
+            .unwrap_err()
+            .to_string()
+            .contains("database.max_connections")
+    );
+    assert!(Config::default().check("t").is_ok());
+}

@@ -335,7 +335,12 @@ async fn run_worker(config: &Config, args: &crate::cli::WorkerArgs) -> Result<()
         })?;
     }
     if let Some(secs) = args.heartbeat_interval {
-        spec.heartbeat_interval = Duration::from_secs(secs.max(1));
+        if !(1..=86_400).contains(&secs) {
+            return Err(StartupError::Usage(format!(
+                "--heartbeat-interval: must be between 1 and 86400 seconds (got {secs})"
+            )));
+        }
+        spec.heartbeat_interval = Duration::from_secs(secs);
     }
     if let Some(p) = args.prefetch {
         spec.prefetch = p.max(1);

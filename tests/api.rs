@@ -42,6 +42,7 @@ both_stores!(
     bad_bodies_get_json_4xx_never_5xx,
     the_request_id_is_echoed_or_generated,
     health_reports_live_and_ready,
+    prices_with_more_digits_than_money_keeps_are_refused_not_rounded,
 );
 
 async fn json_of(r: reqwest::Response) -> Value {
@@ -739,4 +740,31 @@ async fn the_tracking_service_serves_reads_only() {
     let app = TestApp::spawn_with(common::sqlite_store().await, options, None).await;
     assert_eq!(app.post_order(&pizza_order()).await.status(), 405);
     assert_eq!(app.get("/workers/status").await.status(), 200);
+}
+
+async fn prices_with_more_digits_than_money_keeps_are_refused_not_rounded(store: TestStore) {
+    let app = TestApp::spawn(store).await;
+    for price in [
+        "0.009999999999999999999999999999",
+        "12.5000000000000000000000000000001",
+        "1e-30",
+    ] {
+        let body = format!(
+            r#"{{"customer_name": "Ann", "order_type": "takeout",
+                "items": [{{"name": "P", "quantity": 1, "price": {price}}}]}}"#
+        );
+        let r = app
+            .post_raw("/orders", body, Some("application/json"))
+            .await;
+        assert_eq!(r.status(), 400, "{price}");
+        let v = json_of(r).await;
+        assert_eq!(v["details"][0]["field"], "items[0].price", "{price}: {v}");
+    }
+    let exact = r#"{"customer_name": "Ann", "order_type": "takeout",
+                    "items": [{"name": "P", "quantity": 1, "price": 12.500000000000000000000000000000}]}"#;
+    let r = app
+        .post_raw("/orders", exact, Some("application/json"))
+        .await;
+    assert_eq!(r.status(), 201, "trailing zeros are not digits");
+    assert!(r.text().await.unwrap().contains(r#""total_amount":12.50"#));
 }

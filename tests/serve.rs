@@ -404,3 +404,21 @@ fn a_worker_name_the_contract_refuses_is_said_before_anything_starts() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
 }
+
+#[test]
+fn a_number_past_what_the_program_holds_is_a_configuration_error_not_a_panic() {
+    let (code, _, stderr) = run(
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--max-concurrent",
+            "18446744073709551615",
+        ],
+        &[],
+        &[],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("server.max_concurrent"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -19,6 +19,8 @@ pub enum MoneyError {
     NotANumber,
     #[error("must have at most two decimals")]
     TooManyDecimals,
+    #[error("is too large")]
+    TooLarge,
 }
 
 impl Money {
@@ -33,15 +35,20 @@ impl Money {
     /// two significant decimals (`1.005`) is refused, trailing zeros are not significant.
     pub fn parse_exact(text: &str) -> Result<Money, MoneyError> {
         let text = text.trim();
-        let value = if text.contains(['e', 'E']) {
-            Decimal::from_scientific(text)
-        } else {
-            Decimal::from_str(text)
-        }
-        .map_err(|_| MoneyError::NotANumber)?;
-        if value.normalize().scale() > 2 {
+        // Counted on the text itself: the decimal type would round a value with more digits
+        // than it holds (0.009999999999999999999999999999 → 0.01) instead of refusing it.
+        if fraction_digits(text).ok_or(MoneyError::NotANumber)? > 2 {
             return Err(MoneyError::TooManyDecimals);
         }
+        let value = if text.contains(['e', 'E']) {
+            Decimal::from_scientific(text)
+        } else if text.contains('.') {
+            // Trailing zeros carry no value, and would overflow the type's scale.
+            Decimal::from_str_exact(text.trim_end_matches('0').trim_end_matches('.'))
+        } else {
+            Decimal::from_str_exact(text)
+        }
+        .map_err(|_| MoneyError::TooLarge)?;
         Ok(Money::from_decimal(value))
     }
 
@@ -55,6 +62,27 @@ impl Money {
     pub fn as_decimal(self) -> Decimal {
         self.0
     }
+}
+
+/// How many decimals a number's text really has (`1.500` → 1, `125e-2` → 2, `1.5e3` → 0);
+/// `None` when it is not a number in JSON's grammar.
+fn fraction_digits(text: &str) -> Option<u64> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.strip_prefix('+').unwrap_or(e).parse::<i64>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty()
+        || !digits(int)
+        || !digits(frac)
+        || (mantissa.contains('.') && frac.is_empty())
+    {
+        return None;
+    }
+    let significant = frac.trim_end_matches('0').len() as i64;
+    Some(u64::try_from(significant.saturating_sub(exponent)).unwrap_or(0))
 }
 
 impl fmt::Display for Money {
@@ -137,6 +165,19 @@ mod tests {
     #[test]
     fn garbage_is_not_a_number() {
         assert_eq!(Money::parse_exact("abc"), Err(MoneyError::NotANumber));
+        assert_eq!(
+            Money::parse_exact("0.009999999999999999999999999999"),
+            Err(MoneyError::TooManyDecimals),
+            "refused, not rounded to 0.01"
+        );
+        assert_eq!(Money::parse_exact("125e-2"), Ok(Money::from_cents(125)));
+        assert_eq!(Money::parse_exact("1.5E+1"), Ok(Money::from_cents(1500)));
+        assert_eq!(
+            Money::parse_exact("12.50000000000000000000000000000000"),
+            Ok(Money::from_cents(1250))
+        );
+        assert_eq!(Money::parse_exact("1e40"), Err(MoneyError::TooLarge));
+        assert_eq!(Money::parse_exact("1."), Err(MoneyError::NotANumber));
         assert_eq!(Money::parse_exact(""), Err(MoneyError::NotANumber));
     }
 

@@ -294,7 +294,7 @@ fn check_price(path: &str, field: &Field<String>, errors: &mut Vec<FieldError>) 
     let range = "must be between 0.01 and 999.99";
     match Money::parse_exact(text) {
         Ok(p) if p >= Money::from_cents(1) && p <= Money::from_cents(99_999) => Some(p),
-        Ok(_) => {
+        Ok(_) | Err(MoneyError::TooLarge) => {
             errors.push(FieldError::new(path, range));
             None
         }
