@@ -122,6 +122,7 @@ impl Orders {
     }
 
     pub async fn status(&self, number: &str) -> Result<StatusView, ServiceError> {
+        storable(number)?;
         let order = self
             .store
             .order(number)
@@ -139,6 +140,7 @@ impl Orders {
     }
 
     pub async fn history(&self, number: &str) -> Result<Vec<HistoryEntry>, ServiceError> {
+        storable(number)?;
         self.store
             .history(number)
             .await?
@@ -160,6 +162,7 @@ impl Orders {
         transition: Transition,
         request_id: Option<&str>,
     ) -> Result<OrderStatus, ServiceError> {
+        storable(number)?;
         let outcome = (|| async {
             let change = StatusChange {
                 transition,
@@ -188,5 +191,17 @@ impl Orders {
                 transition,
             }),
         }
+    }
+}
+
+/// A number no store could hold (PostgreSQL refuses a NUL in text) names no order: 404, the
+/// same on both stores, instead of a database error.
+fn storable(number: &str) -> Result<(), ServiceError> {
+    if number.contains('\0') {
+        Err(ServiceError::NotFound(
+            crate::domain::visible(number).into_owned(),
+        ))
+    } else {
+        Ok(())
     }
 }

@@ -43,6 +43,7 @@ both_stores!(
     the_request_id_is_echoed_or_generated,
     health_reports_live_and_ready,
     prices_with_more_digits_than_money_keeps_are_refused_not_rounded,
+    a_nul_byte_is_a_400_in_a_body_and_a_404_in_a_path,
 );
 
 async fn json_of(r: reqwest::Response) -> Value {
@@ -767,4 +768,29 @@ async fn prices_with_more_digits_than_money_keeps_are_refused_not_rounded(store:
         .await;
     assert_eq!(r.status(), 201, "trailing zeros are not digits");
     assert!(r.text().await.unwrap().contains(r#""total_amount":12.50"#));
+}
+
+async fn a_nul_byte_is_a_400_in_a_body_and_a_404_in_a_path(store: TestStore) {
+    let app = TestApp::spawn(store).await;
+    let body = json!({"customer_name": "Ann", "order_type": "delivery",
+                      "delivery_address": "12 Baker\u{0} Street, London",
+                      "items": [{"name": "Pizza\u{0}", "quantity": 1, "price": 5}]});
+    assert_eq!(
+        error_fields(&app, body).await,
+        ["delivery_address", "items[0].name"]
+    );
+    for path in [
+        "/orders/ORD_20241216_001%00/status",
+        "/orders/ORD_20241216_001%00/history",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(json_of(r).await["error"], "not_found");
+    }
+    for verb in ["cancel", "complete"] {
+        let r = app
+            .post_raw(&format!("/orders/ORD%00/{verb}"), "", None)
+            .await;
+        assert_eq!(r.status(), 404, "{verb}");
+    }
 }

@@ -340,3 +340,48 @@ async fn notify_shows_control_characters_escaped_and_logs_each_messages_request_
     assert!(log.to_string().contains("update-esc-1"), "{log}");
     d.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_nul_numbered_order_message_is_dead_lettered_once_and_the_orders_behind_it_cook() {
+    let d = Deployment::new().await;
+    let serve = d.serve();
+    let broker = restaurant_tui::broker::amqp::AmqpBroker::start(AMQP.into(), d.prefix.clone());
+    broker
+        .wait_connected(Duration::from_secs(10))
+        .await
+        .unwrap();
+    // Top priority, queued before any cook exists: it is the first thing a cook is handed.
+    let poison = serde_json::json!({
+        "order_number": "ORD_20241216_001\u{0}", "customer_name": "Ann",
+        "customer_type": "regular", "order_type": "takeout", "table_number": null,
+        "delivery_address": null, "items": [], "total_amount": 5, "priority": 10
+    });
+    broker
+        .publish(&restaurant_tui::broker::Outgoing {
+            exchange: "orders_topic".into(),
+            routing_key: "kitchen.takeout.10".into(),
+            priority: 10,
+            message_id: "poison-nul".into(),
+            request_id: None,
+            body: poison.to_string().into_bytes(),
+        })
+        .await
+        .unwrap();
+    let behind = [
+        d.place(&serve, "takeout", 5.0).await,
+        d.place(&serve, "takeout", 6.0).await,
+    ];
+    let _worker = d.worker(&["--name", "chef", "--cook-time", "takeout=50ms"]);
+    for n in &behind {
+        d.wait_status(&serve, n, "ready", Duration::from_secs(30))
+            .await;
+    }
+    let dead = broker.dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1, "once, not looping");
+    assert!(
+        dead[0].reason.contains("unknown order"),
+        "{}",
+        dead[0].reason
+    );
+    d.cleanup().await;
+}

@@ -339,6 +339,12 @@ fn required_text(
     errors: &mut Vec<FieldError>,
 ) -> Option<String> {
     match field {
+        // Text no database can store (PostgreSQL refuses NUL in text) is refused like any
+        // other invalid value, the same on both stores (CONTRACT §6).
+        Field::Given(s) if s.contains('\0') => {
+            errors.push(FieldError::new(path, "must not contain a NUL character"));
+            None
+        }
         Field::Given(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Field::Given(_) | Field::Absent => {
             errors.push(FieldError::new(path, "is required"));

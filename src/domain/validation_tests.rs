@@ -333,3 +333,17 @@ proptest! {
         prop_assert_eq!(fields(&takeout(vec![item("P", 1, &text)])), ["items[0].price"]);
     }
 }
+
+#[test]
+fn a_nul_character_is_refused_in_every_text_field() {
+    let mut d = delivery(Field::Given("12 Baker\0 Street, London".into()));
+    d.customer_name = Field::Given("Ann\0".into());
+    d.items = Field::Given(vec![item("Pizza\0", 1, "10")]);
+    let errors = validate(&d).unwrap_err();
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["customer_name", "delivery_address", "items[0].name"]
+    );
+    assert!(errors.iter().all(|e| e.message.contains("NUL")));
+}

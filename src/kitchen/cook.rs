@@ -54,6 +54,12 @@ impl Worker {
             "order_number",
             crate::domain::visible(&message.order_number).as_ref(),
         );
+        if message.order_number.contains('\0') {
+            // No store can hold such a number, so no order has it.
+            let shown = crate::domain::visible(&message.order_number).into_owned();
+            let reason = format!("unknown order {shown}");
+            return self.dead_letter(delivery, reason).instrument(span).await;
+        }
         self.cook(delivery, message, stop).instrument(span).await
     }
 
@@ -84,8 +90,15 @@ impl Worker {
                     .dead_letter(delivery, format!("unknown order {number}"))
                     .await;
             }
-            Err(NotStarted::Failed(reason)) => {
+            Err(NotStarted::Failed(e)) if e.is_transient() => {
+                let reason = format!("cannot start cooking: {e}");
                 return self.hand_back(delivery, &reason, RETRY_DELAY).await;
+            }
+            // Trying again cannot help: dead-lettered once, so the orders behind it are cooked.
+            Err(NotStarted::Failed(e)) => {
+                return self
+                    .dead_letter(delivery, format!("cannot start cooking: {e}"))
+                    .await;
             }
         }
         self.outbox_wake.notify_one();
@@ -148,7 +161,7 @@ impl Worker {
             Ok(TransitionOutcome::Applied { .. }) => Ok(()),
             Ok(TransitionOutcome::Refused { current, .. }) => Err(NotStarted::Settled(current)),
             Ok(TransitionOutcome::NotFound) => Err(NotStarted::Unknown),
-            Err(e) => Err(NotStarted::Failed(format!("cannot start cooking: {e}"))),
+            Err(e) => Err(NotStarted::Failed(e)),
         }
     }
 
@@ -190,13 +203,17 @@ impl Worker {
                 self.dead_letter(delivery, format!("unknown order {number}"))
                     .await
             }
-            Err(e) => {
+            Err(e) if e.is_transient() => {
                 self.hand_back(
                     delivery,
                     &format!("cannot mark the order ready: {e}"),
                     RETRY_DELAY,
                 )
                 .await
+            }
+            Err(e) => {
+                self.dead_letter(delivery, format!("cannot mark the order ready: {e}"))
+                    .await
             }
         }
     }
@@ -312,7 +329,7 @@ enum NotStarted {
     /// Already past cooking, cancelled, or held by a live cook.
     Settled(OrderStatus),
     Unknown,
-    Failed(String),
+    Failed(StoreError),
 }
 
 /// Resolves `grace` after `stop` is cancelled.
