@@ -2,9 +2,7 @@
 //! Validation happens here once, for every caller, with the domain's rules.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
 
 use crate::domain::{Clock, FieldError, OrderDraft, OrderStatus, Transition, validate};
@@ -52,27 +50,22 @@ pub struct StatusView {
     pub estimated_completion: Option<DateTime<Utc>>,
 }
 
+/// A request handler never sits in retries while the database is away (CONTRACT §4): a
+/// transient failure is a 503 with `Retry-After` at once, and the client (whose retries the
+/// order placement's key will make safe) decides. Background work retries on its own.
 #[derive(Debug, Clone)]
 pub struct Orders {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    retry: ExponentialBuilder,
     /// Woken after each commit that wrote outbox rows, so the relay publishes at once.
     outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Orders {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Orders {
-        // CONTRACT §4: transient write failures get three attempts, backoff from 1 s, capped at 30 s.
-        let retry = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_secs(1))
-            .with_max_delay(Duration::from_secs(30))
-            .with_max_times(2)
-            .with_jitter();
         Orders {
             store,
             clock,
-            retry,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
@@ -80,12 +73,6 @@ impl Orders {
     /// Shares the relay's wake-up, so orders and transitions are published right after commit.
     pub fn with_outbox_wake(mut self, wake: Arc<tokio::sync::Notify>) -> Orders {
         self.outbox_wake = wake;
-        self
-    }
-
-    /// With a different retry schedule (tests use a fast one).
-    pub fn with_retry(mut self, retry: ExponentialBuilder) -> Orders {
-        self.retry = retry;
         self
     }
 
@@ -103,20 +90,11 @@ impl Orders {
         request_id: Option<&str>,
     ) -> Result<PlacedOrder, ServiceError> {
         let order = validate(draft).map_err(ServiceError::Invalid)?;
-        let request_id = request_id.map(str::to_string);
-        let placed = (|| async {
-            let meta = WriteMeta {
-                now: self.clock.now(),
-                request_id: request_id.clone(),
-            };
-            self.store.place_order(&order, &meta).await
-        })
-        .retry(self.retry)
-        .when(StoreError::is_transient)
-        .notify(|e, after| {
-            tracing::warn!(action = "db_retry", error = %e, retry_in_ms = after.as_millis() as u64, "placing an order failed; retrying")
-        })
-        .await?;
+        let meta = WriteMeta {
+            now: self.clock.now(),
+            request_id: request_id.map(str::to_string),
+        };
+        let placed = self.store.place_order(&order, &meta).await?;
         self.outbox_wake.notify_one();
         Ok(placed)
     }
@@ -163,22 +141,17 @@ impl Orders {
         request_id: Option<&str>,
     ) -> Result<OrderStatus, ServiceError> {
         storable(number)?;
-        let outcome = (|| async {
-            let change = StatusChange {
-                transition,
-                changed_by: OPERATOR.to_string(),
-                notes: None,
-                estimated_completion: None,
-                meta: WriteMeta {
-                    now: self.clock.now(),
-                    request_id: request_id.map(str::to_string),
-                },
-            };
-            self.store.transition(number, &change).await
-        })
-        .retry(self.retry)
-        .when(StoreError::is_transient)
-        .await?;
+        let change = StatusChange {
+            transition,
+            changed_by: OPERATOR.to_string(),
+            notes: None,
+            estimated_completion: None,
+            meta: WriteMeta {
+                now: self.clock.now(),
+                request_id: request_id.map(str::to_string),
+            },
+        };
+        let outcome = self.store.transition(number, &change).await?;
         match outcome {
             TransitionOutcome::Applied { from, .. } => {
                 self.outbox_wake.notify_one();

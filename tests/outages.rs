@@ -217,3 +217,40 @@ async fn the_status_answers_the_estimate_of_the_cook_not_of_the_server() {
     );
     d.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_postgresql_unreachable_post_orders_answers_503_at_once_and_recovers_by_itself() {
+    let d = Deployment::behind_proxies().await;
+    let serve = d.serve();
+    let before = d.place(&serve, "takeout", 5.0).await;
+    assert!(!before.is_empty());
+    d.pg_proxy().cut();
+    let body = serde_json::json!({"customer_name": "Ann", "order_type": "takeout",
+                                  "items": [{"name": "Pizza", "quantity": 1, "price": 5}]});
+    // Several requests, each answered (not queued behind retries) with a JSON 503.
+    for _ in 0..3 {
+        let r = d
+            .client
+            .post(serve.url("/orders"))
+            .json(&body)
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await
+            .expect("an answer, not a hang");
+        assert_eq!(r.status(), 503);
+        assert!(r.headers().contains_key("retry-after"));
+        let v: Value = r.json().await.unwrap();
+        assert!(v["error"].is_string(), "{v}");
+    }
+    wait_ready(&d, &serve, "the database down", |r| {
+        r["database"]["status"] == "down"
+    })
+    .await;
+    d.pg_proxy().restore();
+    wait_ready(&d, &serve, "the database up", |r| {
+        r["database"]["status"] == "up"
+    })
+    .await;
+    d.place(&serve, "takeout", 6.0).await; // 201 again, no restart
+    d.cleanup().await;
+}

@@ -21,7 +21,13 @@ use super::{
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// For readiness's own probe, apart from the pool.
+    options: PgConnectOptions,
 }
+
+/// How long a request waits for a pooled connection before it answers 503 (CONTRACT §6: with
+/// the database unreachable, about two seconds at most). Background work retries on its own.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Counter, order, items, first log row and outbox rows in one statement, so one round trip
 /// holds the per-day counter's row lock (see issue #2: the counter is the throughput ceiling).
@@ -82,11 +88,11 @@ impl PgStore {
     ) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone())
             .await?;
         migrator(POSTGRES).await?.run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, options })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -141,9 +147,25 @@ impl Store for PgStore {
         "postgres"
     }
 
+    /// Through the pool; when the pool is only busy (every connection in use), a connection of
+    /// its own tells whether the database itself answers.
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        match sqlx::query("SELECT 1").execute(&self.pool).await {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::PoolTimedOut) => {
+                use sqlx::{ConnectOptions, Connection};
+                let probe = async {
+                    let mut conn = self.options.connect().await?;
+                    sqlx::query("SELECT 1").execute(&mut conn).await?;
+                    conn.close().await
+                };
+                match tokio::time::timeout(ACQUIRE_TIMEOUT * 2, probe).await {
+                    Ok(result) => Ok(result?),
+                    Err(_) => Err(StoreError::Unavailable(sqlx::Error::PoolTimedOut)),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn place_order(

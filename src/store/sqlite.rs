@@ -87,6 +87,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // The file is never "away"; a wait here is lock contention, bounded by busy_timeout.
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
