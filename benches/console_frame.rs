@@ -67,6 +67,7 @@ fn main() {
                         now: Utc::now(),
                         request_id: None,
                     },
+                    None,
                 )
                 .await
                 .unwrap();

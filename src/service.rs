@@ -27,6 +27,10 @@ pub enum ServiceError {
         transition: Transition,
     },
     /// Still failing after the retries: the client may try again later.
+    /// A placement key sent again with a different order: answering the first would drop this
+    /// one silently, making a second would defeat the key.
+    #[error("the key {key:?} already placed order {number}, which is a different order")]
+    KeyReused { key: String, number: String },
     #[error(transparent)]
     Unavailable(StoreError),
     #[error(transparent)]
@@ -84,17 +88,37 @@ impl Orders {
         self.clock.now()
     }
 
+    /// Places an order once per key (CONTRACT §4): `key` is the client's `Idempotency-Key`,
+    /// else the request id; the same key again answers the order it made.
     pub async fn place(
         &self,
         draft: &OrderDraft,
         request_id: Option<&str>,
+        key: Option<&str>,
     ) -> Result<PlacedOrder, ServiceError> {
         let order = validate(draft).map_err(ServiceError::Invalid)?;
         let meta = WriteMeta {
             now: self.clock.now(),
             request_id: request_id.map(str::to_string),
         };
-        let placed = self.store.place_order(&order, &meta).await?;
+        let key = key.or(request_id);
+        let placed = self.store.place_order(&order, &meta, key).await?;
+        if placed.replayed {
+            let first = self.store.order(&placed.number).await?;
+            let same = first.is_some_and(|f| {
+                f.customer_name == order.customer_name
+                    && f.total == order.total()
+                    && f.items.len() == order.items.len()
+            });
+            if !same {
+                return Err(ServiceError::KeyReused {
+                    key: key.unwrap_or_default().to_string(),
+                    number: placed.number,
+                });
+            }
+            tracing::info!(action = "order_replayed", order_number = %placed.number, "placed before under this key; answering that order");
+            return Ok(placed);
+        }
         self.outbox_wake.notify_one();
         Ok(placed)
     }

@@ -44,6 +44,7 @@ both_stores!(
     health_reports_live_and_ready,
     prices_with_more_digits_than_money_keeps_are_refused_not_rounded,
     a_nul_byte_is_a_400_in_a_body_and_a_404_in_a_path,
+    a_retried_placement_answers_the_order_it_made_instead_of_a_second,
 );
 
 async fn json_of(r: reqwest::Response) -> Value {
@@ -541,10 +542,11 @@ impl Store for GatedStore {
         &self,
         order: &NewOrder,
         meta: &WriteMeta,
+        key: Option<&str>,
     ) -> Result<PlacedOrder, StoreError> {
         self.entered.add_permits(1);
         self.gate.acquire().await.unwrap().forget();
-        self.inner.place_order(order, meta).await
+        self.inner.place_order(order, meta, key).await
     }
     async fn order(&self, number: &str) -> Result<Option<OrderRecord>, StoreError> {
         self.inner.order(number).await
@@ -793,4 +795,63 @@ async fn a_nul_byte_is_a_400_in_a_body_and_a_404_in_a_path(store: TestStore) {
             .await;
         assert_eq!(r.status(), 404, "{verb}");
     }
+}
+
+async fn a_retried_placement_answers_the_order_it_made_instead_of_a_second(store: TestStore) {
+    let app = TestApp::spawn(store).await;
+    let post = |headers: Vec<(&'static str, String)>, body: Value| {
+        let mut req = app
+            .client
+            .post(app.url("/orders"))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        req.send()
+    };
+    let number = |v: Value| v["order_number"].as_str().unwrap().to_string();
+    // The client's Idempotency-Key.
+    let first = post(vec![("idempotency-key", "order-42".into())], pizza_order())
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 201);
+    let first = number(json_of(first).await);
+    let retry = post(vec![("idempotency-key", "order-42".into())], pizza_order())
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 201, "the original order, answered again");
+    assert_eq!(number(json_of(retry).await), first);
+    // Without one, the request id is the key.
+    let a = post(vec![("x-request-id", "retry-me".into())], pizza_order())
+        .await
+        .unwrap();
+    let b = post(vec![("x-request-id", "retry-me".into())], pizza_order())
+        .await
+        .unwrap();
+    assert_eq!(number(json_of(a).await), number(json_of(b).await));
+    // The same key for a different order is refused, not silently dropped.
+    let mut other = pizza_order();
+    other["customer_name"] = json!("Bob Stone");
+    let clash = post(vec![("idempotency-key", "order-42".into())], other)
+        .await
+        .unwrap();
+    assert_eq!(clash.status(), 409);
+    assert!(
+        json_of(clash).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("different order")
+    );
+    // A key that cannot be a header value of ours names the header.
+    let bad = post(vec![("idempotency-key", "x".repeat(256))], pizza_order())
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(json_of(bad).await["details"][0]["field"], "Idempotency-Key");
+    let listed = json_of(app.get("/orders").await).await;
+    assert_eq!(
+        listed["total"], 2,
+        "two orders, however often they were sent"
+    );
 }

@@ -55,7 +55,7 @@ async fn an_embedded_kitchen_cooks_reports_its_tasks_and_stops_in_order() {
     let addr = kitchen.listen(false).await.unwrap();
 
     let orders = kitchen.orders().unwrap().clone();
-    let n = orders.place(&takeout(), None).await.unwrap().number;
+    let n = orders.place(&takeout(), None, None).await.unwrap().number;
     let deadline = Instant::now() + Duration::from_secs(30);
     while orders.status(&n).await.unwrap().order.status != OrderStatus::Ready {
         assert!(Instant::now() < deadline, "{n} never cooked");

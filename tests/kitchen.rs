@@ -84,7 +84,7 @@ impl Kitchen {
             _ => {}
         }
         let draft = draft_of(&body);
-        let n = self.orders.place(&draft, None).await.unwrap().number;
+        let n = self.orders.place(&draft, None, None).await.unwrap().number;
         self.relay.run_once().await.unwrap();
         n
     }
@@ -567,7 +567,7 @@ async fn an_order_accepted_while_the_broker_is_down_is_cooked_after_it_returns()
     let draft = draft_of(
         &json!({"customer_name": "Ann", "order_type": "takeout", "items": [{"name": "P", "quantity": 1, "price": 5.0}]}),
     );
-    let n = k.orders.place(&draft, None).await.unwrap().number;
+    let n = k.orders.place(&draft, None, None).await.unwrap().number;
     assert!(
         k.relay.run_once().await.is_err(),
         "nothing can be published"

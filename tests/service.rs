@@ -29,9 +29,9 @@ async fn numbers_follow_the_service_clock_across_utc_midnight() {
         Utc.with_ymd_and_hms(2024, 12, 31, 23, 59, 59).unwrap(),
     ));
     let orders = Orders::new(store.store.clone(), clock.clone());
-    let first = orders.place(&draft(), None).await.unwrap();
+    let first = orders.place(&draft(), None, None).await.unwrap();
     clock.set(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap());
-    let second = orders.place(&draft(), Some("req-9")).await.unwrap();
+    let second = orders.place(&draft(), Some("req-9"), None).await.unwrap();
     assert_eq!(first.number, "ORD_20241231_001");
     assert_eq!(second.number, "ORD_20250101_001");
     let record = orders.status(&second.number).await.unwrap().order;
@@ -48,7 +48,7 @@ async fn an_invalid_draft_never_reaches_the_store() {
     let mut bad = draft();
     bad.customer_name = Field::Absent;
     assert!(
-        matches!(orders.place(&bad, None).await, Err(ServiceError::Invalid(e)) if e[0].field == "customer_name")
+        matches!(orders.place(&bad, None, None).await, Err(ServiceError::Invalid(e)) if e[0].field == "customer_name")
     );
     assert!(store.unsent_messages(10).await.unwrap().is_empty());
 }
@@ -60,7 +60,7 @@ async fn the_estimated_completion_is_the_one_the_cook_stored_when_it_started() {
     let store = common::sqlite_store().await;
     let start = Utc.with_ymd_and_hms(2024, 12, 16, 12, 0, 0).unwrap();
     let orders = Orders::new(store.store.clone(), Arc::new(FixedClock::new(start)));
-    let n = orders.place(&draft(), None).await.unwrap().number;
+    let n = orders.place(&draft(), None, None).await.unwrap().number;
     assert_eq!(orders.status(&n).await.unwrap().estimated_completion, None);
     // A cook whose own takeout time is 4 s (not this process's default of 10 s).
     let eta = start + chrono::Duration::seconds(4);

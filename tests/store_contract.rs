@@ -47,6 +47,7 @@ contract!(
     the_cooks_estimate_is_stored_when_cooking_starts,
     replace_takes_over_a_name_that_is_still_online,
     the_kitchen_backlog_is_what_was_sent_and_still_waits_or_cooks_most_urgent_first,
+    a_placement_key_places_one_order_however_often_it_is_sent,
 );
 
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
@@ -101,7 +102,10 @@ async fn placing_an_order_writes_order_items_first_log_row_and_messages(store: T
         },
         vec![item("Pizza", 1, 1000), item("Cola", 2, 250)],
     );
-    let placed = store.place_order(&delivery, &meta(now)).await.unwrap();
+    let placed = store
+        .place_order(&delivery, &meta(now), None)
+        .await
+        .unwrap();
     assert_eq!(placed.number, "ORD_20241216_001");
 
     let record = store.order(&placed.number).await.unwrap().unwrap();
@@ -150,17 +154,17 @@ async fn order_numbers_are_consecutive_per_day_and_restart_at_utc_midnight(store
     let late = at(2024, 12, 16, 23, 59, 59);
     let early = at(2024, 12, 17, 0, 0, 1);
     let n1 = store
-        .place_order(&pizza(), &meta(late))
+        .place_order(&pizza(), &meta(late), None)
         .await
         .unwrap()
         .number;
     let n2 = store
-        .place_order(&pizza(), &meta(late))
+        .place_order(&pizza(), &meta(late), None)
         .await
         .unwrap()
         .number;
     let n3 = store
-        .place_order(&pizza(), &meta(early))
+        .place_order(&pizza(), &meta(early), None)
         .await
         .unwrap()
         .number;
@@ -176,7 +180,7 @@ async fn concurrent_placements_get_distinct_consecutive_numbers(store: TestStore
     let tasks: Vec<_> = (0..64)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.place_order(&pizza(), &meta(now)).await })
+            tokio::spawn(async move { store.place_order(&pizza(), &meta(now), None).await })
         })
         .collect();
     let mut numbers = HashSet::new();
@@ -198,14 +202,14 @@ async fn totals_are_exact_and_priority_is_stored(store: TestStore) {
             item("d", 1, 20),
         ],
     );
-    let placed = store.place_order(&dimes, &meta(now)).await.unwrap();
+    let placed = store.place_order(&dimes, &meta(now), None).await.unwrap();
     let record = store.order(&placed.number).await.unwrap().unwrap();
     assert_eq!(record.total.to_string(), "0.50");
     assert_eq!(record.priority, 1);
 
     for (cents, priority) in [(5000, 5), (10000, 5), (10001, 10)] {
         let o = order(Destination::Takeout, vec![item("x", 1, cents)]);
-        let placed = store.place_order(&o, &meta(now)).await.unwrap();
+        let placed = store.place_order(&o, &meta(now), None).await.unwrap();
         let record = store.order(&placed.number).await.unwrap().unwrap();
         assert_eq!(
             (record.total, record.priority),
@@ -226,7 +230,11 @@ async fn unknown_orders_are_none(store: TestStore) {
 
 async fn transitions_are_compare_and_set_and_logged(store: TestStore) {
     let t0 = at(2024, 12, 16, 12, 0, 0);
-    let n = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    let n = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
 
     let refused = store
         .transition(&n, &change(Transition::Complete, "operator", t0))
@@ -312,7 +320,11 @@ async fn transitions_are_compare_and_set_and_logged(store: TestStore) {
     );
 
     // An operator may cancel while cooking.
-    let m = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    let m = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
     store
         .transition(&m, &change(Transition::StartCooking, "chef_mario", t1))
         .await
@@ -332,7 +344,11 @@ async fn transitions_are_compare_and_set_and_logged(store: TestStore) {
 
 async fn every_applied_transition_writes_one_status_update(store: TestStore) {
     let t0 = at(2024, 12, 16, 12, 0, 0);
-    let n = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    let n = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
     let eta = at(2024, 12, 16, 12, 0, 8);
     let mut start = change(Transition::StartCooking, "chef_mario", t0);
     start.estimated_completion = Some(eta);
@@ -358,7 +374,13 @@ async fn list_orders_filters_and_pages_newest_first(store: TestStore) {
         } else {
             order(Destination::Takeout, vec![item("x", 1, 100)])
         };
-        numbers.push(store.place_order(&o, &meta(now)).await.unwrap().number);
+        numbers.push(
+            store
+                .place_order(&o, &meta(now), None)
+                .await
+                .unwrap()
+                .number,
+        );
     }
     store
         .transition(&numbers[0], &change(Transition::Cancel, "operator", now))
@@ -430,12 +452,12 @@ async fn postgres_numbers_grow_past_999_like_the_domain_says() {
         .unwrap();
     let now = at(2024, 12, 16, 12, 0, 0);
     let a = store
-        .place_order(&pizza(), &meta(now))
+        .place_order(&pizza(), &meta(now), None)
         .await
         .unwrap()
         .number;
     let b = store
-        .place_order(&pizza(), &meta(now))
+        .place_order(&pizza(), &meta(now), None)
         .await
         .unwrap()
         .number;
@@ -457,7 +479,7 @@ async fn postgres_a_failed_placement_writes_nothing() {
     .await
     .unwrap();
     let now = at(2024, 12, 16, 12, 0, 0);
-    assert!(store.place_order(&pizza(), &meta(now)).await.is_err());
+    assert!(store.place_order(&pizza(), &meta(now), None).await.is_err());
     let counts: (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_items), \
                 (SELECT count(*) FROM order_status_log), (SELECT count(*) FROM outbox)",
@@ -552,7 +574,11 @@ async fn a_worker_is_processing_while_it_cooks_and_counts_what_it_finished(store
         .register_worker(&worker("chef_mario", t0))
         .await
         .unwrap();
-    let n = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    let n = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
     store
         .transition(&n, &change(Transition::StartCooking, "chef_mario", t0))
         .await
@@ -582,10 +608,11 @@ async fn relays_lease_outbox_rows_and_sent_rows_never_come_back(store: TestStore
                 now: t0,
                 request_id: Some("rq-7".into()),
             },
+            None,
         )
         .await
         .unwrap();
-    store.place_order(&pizza(), &meta(t0)).await.unwrap();
+    store.place_order(&pizza(), &meta(t0), None).await.unwrap();
     let lease = Duration::from_secs(30);
     let a = store.claim_outbox("relay-a", 3, t0, lease).await.unwrap();
     assert_eq!(a.len(), 3, "oldest first, up to the limit");
@@ -624,7 +651,7 @@ async fn relays_lease_outbox_rows_and_sent_rows_never_come_back(store: TestStore
 async fn concurrent_relays_never_claim_the_same_row(store: TestStore) {
     let t0 = at(2024, 12, 16, 12, 0, 0);
     for _ in 0..50 {
-        store.place_order(&pizza(), &meta(t0)).await.unwrap();
+        store.place_order(&pizza(), &meta(t0), None).await.unwrap();
     }
     let store: Arc<dyn Store> = store.store.clone();
     let relays: Vec<_> = (0..4)
@@ -658,7 +685,11 @@ async fn concurrent_relays_never_claim_the_same_row(store: TestStore) {
 
 async fn only_the_cook_holding_an_order_can_finish_it(store: TestStore) {
     let t0 = at(2024, 12, 16, 12, 0, 0);
-    let n = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    let n = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
     store
         .transition(&n, &change(Transition::StartCooking, "chef_a", t0))
         .await
@@ -705,7 +736,11 @@ async fn only_the_cook_holding_an_order_can_finish_it(store: TestStore) {
 
 async fn the_cooks_estimate_is_stored_when_cooking_starts(store: TestStore) {
     let t0 = at(2024, 12, 16, 12, 0, 0);
-    let n = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    let n = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
     assert_eq!(
         store.order(&n).await.unwrap().unwrap().estimated_completion,
         None
@@ -746,16 +781,32 @@ async fn the_kitchen_backlog_is_what_was_sent_and_still_waits_or_cooks_most_urge
     store: TestStore,
 ) {
     let t0 = at(2024, 12, 16, 12, 0, 0);
-    let small = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
-    let big_order = order(Destination::Takeout, vec![item("Feast", 10, 9900)]);
-    let big = store
-        .place_order(&big_order, &meta(t0))
+    let small = store
+        .place_order(&pizza(), &meta(t0), None)
         .await
         .unwrap()
         .number;
-    let cooking = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
-    let done = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
-    let unsent = store.place_order(&pizza(), &meta(t0)).await.unwrap().number;
+    let big_order = order(Destination::Takeout, vec![item("Feast", 10, 9900)]);
+    let big = store
+        .place_order(&big_order, &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
+    let cooking = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
+    let done = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
+    let unsent = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
     // Everything but the last order has been published.
     let claimed = store
         .claim_outbox("relay", 8, t0, Duration::from_secs(30))
@@ -787,4 +838,57 @@ async fn the_kitchen_backlog_is_what_was_sent_and_still_waits_or_cooks_most_urge
         .collect();
     assert_eq!(backlog, [big, small, cooking]);
     assert!(!backlog.contains(&unsent), "unsent rows are the relay's");
+}
+
+async fn a_placement_key_places_one_order_however_often_it_is_sent(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    let first = store
+        .place_order(&pizza(), &meta(t0), Some("key-1"))
+        .await
+        .unwrap();
+    assert!(!first.replayed);
+    let again = store
+        .place_order(&pizza(), &meta(t0), Some("key-1"))
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(
+        (again.number.as_str(), again.total, again.priority),
+        (first.number.as_str(), first.total, first.priority)
+    );
+    // Racing copies of one placement make one order between them.
+    let store: Arc<dyn Store> = store.store.clone();
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .place_order(&pizza(), &meta(t0), Some("key-2"))
+                    .await
+                    .unwrap()
+                    .number
+            })
+        })
+        .collect();
+    let mut numbers = HashSet::new();
+    for r in racers {
+        numbers.insert(r.await.unwrap());
+    }
+    assert_eq!(numbers.len(), 1, "{numbers:?}");
+    let all = store
+        .list_orders(&OrderQuery {
+            statuses: vec![],
+            order_type: None,
+            limit: 100,
+            offset: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.total, 2, "one order per key");
+    let unsent = store.unsent_messages(100).await.unwrap();
+    assert_eq!(unsent.len(), 4, "and one order's messages each");
+    // Without a key every placement is an order.
+    let a = store.place_order(&pizza(), &meta(t0), None).await.unwrap();
+    let b = store.place_order(&pizza(), &meta(t0), None).await.unwrap();
+    assert_ne!(a.number, b.number);
 }

@@ -129,7 +129,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(number) => {
                 ApiError::NotFound(format!("order {number} not found"))
             }
-            e @ ServiceError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            e @ (ServiceError::Conflict { .. } | ServiceError::KeyReused { .. }) => {
+                ApiError::Conflict(e.to_string())
+            }
             ServiceError::Unavailable(e) => {
                 tracing::error!(
                     action = "db_unavailable",

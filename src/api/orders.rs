@@ -38,9 +38,10 @@ pub async fn create(
         tracing::warn!(action = "validation_failed", reason = ?e, "order body is not a JSON object");
     })?;
     let rid = request_id(&headers);
+    let key = idempotency_key(&headers)?;
     let placed = state
         .orders
-        .place(&draft, rid.as_deref())
+        .place(&draft, rid.as_deref(), key.as_deref())
         .await
         .inspect_err(|e| {
             if let crate::service::ServiceError::Invalid(errors) = e {
@@ -63,6 +64,22 @@ pub async fn create(
             total_amount: placed.total,
         }),
     ))
+}
+
+/// The client's own key for this placement (`Idempotency-Key`), 1–255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(k) if (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(k.to_string()))
+        }
+        _ => Err(ApiError::Validation(vec![FieldError::new(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        )])),
+    }
 }
 
 /// Typed bodies (not `json!`) so money is written from its decimal text, never via a float.

@@ -27,6 +27,11 @@ pub const POSTGRES: Embedded = Embedded(&[
         "estimated completion",
         include_str!("../../migrations/postgres/0003_estimated_completion.sql"),
     ),
+    (
+        4,
+        "placement keys",
+        include_str!("../../migrations/postgres/0004_placement_keys.sql"),
+    ),
 ]);
 
 pub const SQLITE: Embedded = Embedded(&[
@@ -44,6 +49,11 @@ pub const SQLITE: Embedded = Embedded(&[
         3,
         "estimated completion",
         include_str!("../../migrations/sqlite/0003_estimated_completion.sql"),
+    ),
+    (
+        4,
+        "placement keys",
+        include_str!("../../migrations/sqlite/0004_placement_keys.sql"),
     ),
 ]);
 

@@ -31,11 +31,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A cheap round trip, for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Counter, order, items, first log row and the outbox messages, all or nothing.
+    /// Counter, order, items, first log row and the outbox messages, all or nothing. With a
+    /// `key`, a placement whose key an order already has writes nothing and answers that order
+    /// (a retry after a lost answer must not cook twice; CONTRACT §4).
     async fn place_order(
         &self,
         order: &NewOrder,
         meta: &WriteMeta,
+        key: Option<&str>,
     ) -> Result<PlacedOrder, StoreError>;
 
     async fn order(&self, number: &str) -> Result<Option<OrderRecord>, StoreError>;
@@ -137,6 +140,8 @@ pub struct PlacedOrder {
     pub number: String,
     pub total: Money,
     pub priority: u8,
+    /// The placement's key had already made this order; nothing new was written.
+    pub replayed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

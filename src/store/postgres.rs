@@ -32,20 +32,28 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Counter, order, items, first log row and outbox rows in one statement, so one round trip
 /// holds the per-day counter's row lock (see issue #2: the counter is the throughput ceiling).
 /// The padded sequence mirrors `domain::order_number`; the contract test checks they agree.
+/// A placement whose key ($20) an order already has writes nothing and returns that order
+/// (`replayed`). Two racing with one key: the unique index makes the second insert nothing and
+/// return no row, and the caller reads the first's order.
 const PLACE_ORDER: &str = r#"
-WITH counter AS (
-    INSERT INTO order_counters AS c (day, last_value) VALUES ($1, 1)
+WITH existing AS (
+    SELECT number, total_amount, priority FROM orders
+    WHERE $20::text IS NOT NULL AND placement_key = $20
+), counter AS (
+    INSERT INTO order_counters AS c (day, last_value)
+    SELECT $1, 1 WHERE NOT EXISTS (SELECT 1 FROM existing)
     ON CONFLICT (day) DO UPDATE SET last_value = c.last_value + 1
     RETURNING last_value
 ), new_order AS (
     INSERT INTO orders (created_at, updated_at, number, customer_name, type, table_number,
-                        delivery_address, total_amount, priority)
+                        delivery_address, total_amount, priority, placement_key)
     SELECT $2, $2,
            $3 || CASE WHEN last_value < 1000 THEN lpad(last_value::text, 3, '0')
                       ELSE last_value::text END,
-           $4, $5, $6, $7, $8, $9
+           $4, $5, $6, $7, $8, $9, $20
     FROM counter
-    RETURNING id, number
+    ON CONFLICT (placement_key) DO NOTHING
+    RETURNING id, number, total_amount, priority
 ), items AS (
     INSERT INTO order_items (created_at, order_id, name, quantity, price)
     SELECT $2, o.id, i.name, i.quantity, i.price
@@ -65,8 +73,14 @@ WITH counter AS (
              WITH ORDINALITY AS m(message_id, exchange, routing_key, priority, payload, n)
     ORDER BY m.n
 )
-SELECT number FROM new_order
+SELECT number, total_amount, priority, false AS replayed FROM new_order
+UNION ALL
+SELECT number, total_amount, priority, true AS replayed FROM existing
 "#;
+
+/// The order a placement key already made (after a race lost to it).
+const BY_KEY: &str =
+    "SELECT number, total_amount, priority, true AS replayed FROM orders WHERE placement_key = $1";
 
 const ORDER_COLUMNS: &str = "id, number, customer_name, type, table_number, delivery_address, \
      total_amount, priority, status, processed_by, created_at, updated_at, completed_at, \
@@ -139,6 +153,9 @@ impl Columns for PgRow {
     fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(self.try_get(col)?)
     }
+    fn flag(&self, col: &str) -> Result<bool, StoreError> {
+        Ok(self.try_get(col)?)
+    }
 }
 
 #[async_trait]
@@ -172,6 +189,7 @@ impl Store for PgStore {
         &self,
         order: &NewOrder,
         meta: &WriteMeta,
+        key: Option<&str>,
     ) -> Result<PlacedOrder, StoreError> {
         // The number is only known inside the statement; the messages get it merged in there.
         let messages = outbox::for_new_order(order, "", meta)?;
@@ -185,7 +203,7 @@ impl Store for PgStore {
                 payload.to_string()
             })
             .collect::<Vec<_>>();
-        let number: String = sqlx::query_scalar(PLACE_ORDER)
+        let row = sqlx::query(PLACE_ORDER)
             .bind(meta.now.date_naive())
             .bind(meta.now)
             .bind(order_number_prefix(meta.now.date_naive()))
@@ -243,13 +261,19 @@ impl Store for PgStore {
                     .collect::<Vec<_>>(),
             )
             .bind(payloads)
-            .fetch_one(&self.pool)
+            .bind(key)
+            .fetch_optional(&self.pool)
             .await?;
-        Ok(PlacedOrder {
-            number,
-            total: order.total(),
-            priority: order.priority(),
-        })
+        let row = match (row, key) {
+            (Some(row), _) => row,
+            (None, Some(key)) => sqlx::query(BY_KEY).bind(key).fetch_one(&self.pool).await?,
+            (None, None) => {
+                return Err(StoreError::Corrupt(
+                    "placing an order wrote no order".into(),
+                ));
+            }
+        };
+        rows::placed(&row)
     }
 
     async fn order(&self, number: &str) -> Result<Option<OrderRecord>, StoreError> {

@@ -20,6 +20,7 @@ pub(super) trait Columns {
     fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError>;
     fn money(&self, col: &str) -> Result<Money, StoreError>;
     fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
+    fn flag(&self, col: &str) -> Result<bool, StoreError>;
 
     fn int(&self, col: &str) -> Result<i64, StoreError> {
         self.opt_int(col)?
@@ -94,6 +95,16 @@ fn order(row: &impl Columns, items: Vec<ItemRecord>) -> Result<OrderRecord, Stor
         updated_at: row.time("updated_at")?,
         completed_at: row.opt_time("completed_at")?,
         estimated_completion: row.opt_time("estimated_completion")?,
+    })
+}
+
+/// What a placement answers: the new order, or the one its key already made.
+pub(super) fn placed(row: &impl Columns) -> Result<super::PlacedOrder, StoreError> {
+    Ok(super::PlacedOrder {
+        number: row.text("number")?,
+        total: row.money("total_amount")?,
+        priority: small(Some(row.int("priority")?), "priority")?.unwrap_or(1),
+        replayed: row.flag("replayed")?,
     })
 }
 

@@ -144,6 +144,9 @@ impl Columns for SqliteRow {
     fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.opt_text(col)?.as_deref().map(parse_ts).transpose()
     }
+    fn flag(&self, col: &str) -> Result<bool, StoreError> {
+        Ok(self.try_get(col)?)
+    }
 }
 
 /// Kitchen messages of orders still waiting or cooking, most urgent first (see the trait).
@@ -191,10 +194,24 @@ impl Store for SqliteStore {
         &self,
         order: &NewOrder,
         meta: &WriteMeta,
+        key: Option<&str>,
     ) -> Result<PlacedOrder, StoreError> {
         let now = ts(meta.now);
         let day = meta.now.date_naive();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Under the write lock, so two placements with one key cannot both miss it.
+        if let Some(key) = key {
+            let existing = sqlx::query(
+                "SELECT number, total_amount, priority, 1 AS replayed FROM orders \
+                 WHERE placement_key = ?",
+            )
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = existing {
+                return rows::placed(&row);
+            }
+        }
         let sequence: i64 = sqlx::query_scalar(
             "INSERT INTO order_counters (day, last_value) VALUES (?, 1) \
              ON CONFLICT (day) DO UPDATE SET last_value = last_value + 1 RETURNING last_value",
@@ -207,8 +224,8 @@ impl Store for SqliteStore {
         let number = order_number(day, sequence);
         let order_id: i64 = sqlx::query_scalar(
             "INSERT INTO orders (created_at, updated_at, number, customer_name, type, table_number, \
-                                 delivery_address, total_amount, priority) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                 delivery_address, total_amount, priority, placement_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&now)
         .bind(&now)
@@ -219,6 +236,7 @@ impl Store for SqliteStore {
         .bind(order.destination.delivery_address())
         .bind(order.total().to_string())
         .bind(i64::from(order.priority()))
+        .bind(key)
         .fetch_one(&mut *tx)
         .await?;
         for item in &order.items {
@@ -251,6 +269,7 @@ impl Store for SqliteStore {
             number,
             total: order.total(),
             priority: order.priority(),
+            replayed: false,
         })
     }
 

@@ -244,7 +244,7 @@ impl Effects {
             Command::PlaceOrder(draft) => {
                 tokio::spawn(async move {
                     let r = orders
-                        .place(&draft, Some(&request_id))
+                        .place(&draft, Some(&request_id), None)
                         .await
                         .map(|p| format!("placed {} ({})", p.number, p.total));
                     let _ = tx.send(say(r)).await;
