@@ -90,6 +90,18 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// Bearer token for the mutating routes; required when bound beyond loopback.
     pub token: Option<String>,
+    /// For a request's headers, and how long an idle keep-alive connection waits for its next
+    /// request (a connection that never sends a byte too).
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// For a request's body, read before the request takes an order-creation place; past it,
+    /// 408.
+    #[serde(with = "humantime_serde")]
+    pub body_read_timeout: Duration,
+    /// Open connections at once (lowered to fit the process's open-file limit).
+    pub max_connections: usize,
+    /// The largest request head (request line and headers).
+    pub max_header_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -102,6 +114,10 @@ impl Default for ServerConfig {
             rate_limit_per_second: 100,
             rate_limit_burst: 200,
             token: None,
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
+            max_header_bytes: 64 * 1024,
         }
     }
 }
@@ -116,6 +132,10 @@ impl fmt::Debug for ServerConfig {
             .field("rate_limit_per_second", &self.rate_limit_per_second)
             .field("rate_limit_burst", &self.rate_limit_burst)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("max_header_bytes", &self.max_header_bytes)
             .finish()
     }
 }
@@ -349,6 +369,31 @@ impl Config {
                 1_000_000,
             )?;
         }
+        within(
+            "server.max_connections",
+            s.max_connections as u128,
+            1,
+            1_000_000,
+        )?;
+        within(
+            "server.max_header_bytes",
+            s.max_header_bytes as u128,
+            8 << 10,
+            1 << 20,
+        )?;
+        let minute = 60 * 1000;
+        within(
+            "server.header_read_timeout (in milliseconds)",
+            s.header_read_timeout.as_millis(),
+            100,
+            10 * minute,
+        )?;
+        within(
+            "server.body_read_timeout (in milliseconds)",
+            s.body_read_timeout.as_millis(),
+            100,
+            10 * minute,
+        )?;
         if let Some(n) = self.database.max_connections {
             within("database.max_connections", n.into(), 1, 1_000)?;
         }

@@ -19,6 +19,8 @@ pub enum ApiError {
     BadQuery(Vec<FieldError>),
     UnsupportedMediaType,
     TooLarge,
+    /// The body did not arrive within the body-read timeout.
+    BodyTimeout,
     NotFound(String),
     Conflict(String),
     Unauthorized,
@@ -64,6 +66,11 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
                 "the request body is too large".into(),
+            ),
+            ApiError::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body did not arrive in time".into(),
             ),
             ApiError::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", what.clone()),
             ApiError::Conflict(why) => (StatusCode::CONFLICT, "conflict", why.clone()),

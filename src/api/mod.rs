@@ -8,6 +8,7 @@
 mod draft;
 mod error;
 mod health;
+pub mod listener;
 mod orders;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -35,6 +36,7 @@ use crate::broker::Broker;
 use crate::service::Orders;
 
 pub use error::ApiError;
+pub use listener::{ConnectionLimits, serve};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -60,6 +62,7 @@ pub struct ApiOptions {
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
     pub token: Option<String>,
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ApiOptions {
@@ -78,6 +81,7 @@ impl ApiOptions {
             rate_limit_per_second: s.rate_limit_per_second,
             rate_limit_burst: s.rate_limit_burst,
             token: s.token.clone().filter(|t| !t.is_empty()),
+            body_read_timeout: s.body_read_timeout,
         }
     }
 }
@@ -127,6 +131,10 @@ pub fn router_with(state: AppState, options: &ApiOptions) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            options.body_read_timeout,
+            read_body_in_time,
+        ))
         .layer(middleware::from_fn_with_state(token, require_token))
         .layer(DefaultBodyLimit::max(options.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(options.body_limit_bytes))
@@ -153,20 +161,6 @@ pub fn router_with(state: AppState, options: &ApiOptions) -> Router {
         .layer(middleware::map_request(drop_invalid_request_id))
 }
 
-/// Serves until `shutdown` resolves, then drains in-flight requests.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-}
-
 /// The request id a handler should carry onto what it writes.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
     headers
@@ -185,6 +179,47 @@ async fn drop_invalid_request_id(mut req: Request) -> Request {
         req.headers_mut().remove(&REQUEST_ID);
     }
     req
+}
+
+/// Reads a request's whole body within the body-read timeout (408 past it), before the request
+/// reaches its route: a client that sends its body slowly never holds an order-creation place
+/// (CONTRACT §6). The body limit still applies (413).
+async fn read_body_in_time(
+    State(limit): State<Duration>,
+    req: Request,
+    next: Next,
+) -> axum::response::Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    use http_body_util::BodyExt;
+    match tokio::time::timeout(limit, body.collect()).await {
+        Err(_) => {
+            tracing::warn!(
+                action = "body_timeout",
+                "the request body did not arrive in time"
+            );
+            ApiError::BodyTimeout.into_response()
+        }
+        Ok(Err(e)) => {
+            // Cut short by the body limit (a body sent without its length), or broken off.
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit");
+            if too_large {
+                ApiError::TooLarge.into_response()
+            } else {
+                ApiError::Malformed(format!("the request body could not be read: {e}"))
+                    .into_response()
+            }
+        }
+        Ok(Ok(collected)) => {
+            let bytes = collected.to_bytes();
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    }
 }
 
 /// With a token configured, every mutating request, and the order list (it holds customers'

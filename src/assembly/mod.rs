@@ -273,6 +273,7 @@ impl Assembly {
             state,
             &ApiOptions::from_server(&self.config.server, read_only),
         );
+        let limits = api::ConnectionLimits::from_server(&self.config.server);
         // One listener, served once: a restart could not bind it again.
         let listener = Arc::new(std::sync::Mutex::new(Some(listener)));
         let token = self.shutdown.api.clone();
@@ -284,7 +285,7 @@ impl Assembly {
                 async move {
                     let listener =
                         listener.ok_or_else(|| TaskError::permanent("the listener is gone"))?;
-                    api::serve(listener, router, token.cancelled_owned())
+                    api::serve(listener, router, token.cancelled_owned(), limits)
                         .await
                         .map_err(|e| TaskError::transient(format!("the HTTP server failed: {e}")))
                 }

@@ -176,9 +176,15 @@ impl TestApp {
             .expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(restaurant_tui::api::serve(listener, router, async {
+        let shutdown = async {
             let _ = rx.await;
-        }));
+        };
+        tokio::spawn(restaurant_tui::api::serve(
+            listener,
+            router,
+            shutdown,
+            restaurant_tui::api::ConnectionLimits::default(),
+        ));
         TestApp {
             address,
             client: reqwest::Client::new(),
