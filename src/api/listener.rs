@@ -63,6 +63,8 @@ pub async fn serve(
         .max_buf_size(limits.max_header_bytes.max(8 * 1024))
         .keep_alive(true);
     tokio::pin!(shutdown);
+    // Refusals are said at most once a second (a flood must not flood the log too).
+    let (mut refused, mut said) = (0u64, None::<std::time::Instant>);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -78,11 +80,16 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
-            tracing::warn!(
-                action = "connection_refused",
-                limit = cap,
-                "too many open connections; closing a new one"
-            );
+            refused += 1;
+            if said.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                tracing::warn!(
+                    action = "connection_refused",
+                    limit = cap,
+                    refused,
+                    "too many open connections; closing new ones"
+                );
+                (refused, said) = (0, Some(std::time::Instant::now()));
+            }
             continue; // dropping the stream closes it
         };
         let router = router.clone();
