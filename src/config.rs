@@ -152,6 +152,8 @@ pub struct DatabaseConfig {
     pub password: Option<String>,
     pub database: Option<String>,
     pub max_connections: Option<u32>,
+    /// A PEM file of certificate authorities to trust beyond webpki's (with `sslmode` in the URL).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for DatabaseConfig {
@@ -164,6 +166,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("database", &self.database)
             .field("max_connections", &self.max_connections)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -179,6 +182,8 @@ pub struct RabbitConfig {
     pub password: Option<String>,
     pub vhost: Option<String>,
     pub prefix: Option<String>,
+    /// A PEM file of certificate authorities to trust beyond webpki's (for `amqps://`).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for RabbitConfig {
@@ -191,6 +196,7 @@ impl fmt::Debug for RabbitConfig {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("vhost", &self.vhost)
             .field("prefix", &self.prefix)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -486,7 +492,7 @@ impl Config {
                 options.get_database().unwrap_or("")
             );
             return Ok(DatabaseTarget::Postgres {
-                options: Box::new(options),
+                options: Box::new(with_ca_file(options, db, origin)?),
                 display,
                 max_connections,
             });
@@ -504,7 +510,7 @@ impl Config {
             }
             let display = format!("{host}:{port}/{database}");
             return Ok(DatabaseTarget::Postgres {
-                options: Box::new(options),
+                options: Box::new(with_ca_file(options, db, origin)?),
                 display,
                 max_connections,
             });
@@ -529,6 +535,8 @@ pub struct BrokerTarget {
     /// `host:port/vhost`, for messages.
     pub display: String,
     pub prefix: String,
+    /// Certificate authorities (PEM) to trust for `amqps://`, beyond webpki's.
+    pub ca_pem: Option<String>,
 }
 
 impl fmt::Debug for BrokerTarget {
@@ -578,12 +586,44 @@ impl Config {
             .next()
             .unwrap_or_default()
             .to_string();
+        let ca_pem = r
+            .ca_file
+            .as_deref()
+            .map(|path| {
+                std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::new(
+                        origin,
+                        format!("rabbitmq.ca_file: cannot read {}: {e}", path.display()),
+                    )
+                })
+            })
+            .transpose()?;
         Ok(Some(BrokerTarget {
             uri,
             display,
             prefix,
+            ca_pem,
         }))
     }
+}
+
+/// Trusts the configured CA file too (the URL's `sslmode` decides whether TLS is required and
+/// how the server is verified; `verify-ca`/`verify-full` check against webpki's roots and it).
+fn with_ca_file(
+    options: PgConnectOptions,
+    db: &DatabaseConfig,
+    origin: &str,
+) -> Result<PgConnectOptions, ConfigError> {
+    let Some(path) = db.ca_file.as_deref() else {
+        return Ok(options);
+    };
+    std::fs::metadata(path).map_err(|e| {
+        ConfigError::new(
+            origin,
+            format!("database.ca_file: cannot read {}: {e}", path.display()),
+        )
+    })?;
+    Ok(options.ssl_root_cert(path))
 }
 
 /// Percent-encodes a URL component (user, password, vhost).

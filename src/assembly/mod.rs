@@ -164,7 +164,9 @@ impl Assembly {
             (BrokerChoice::None, _) => None,
             (_, Some(t)) => {
                 tracing::info!(action = "rabbitmq_connecting", target = %t.display, prefix = %t.prefix, "connecting to RabbitMQ");
-                Some(Arc::new(AmqpBroker::start(t.uri, t.prefix)))
+                Some(Arc::new(AmqpBroker::start_trusting(
+                    t.uri, t.prefix, t.ca_pem,
+                )))
             }
             (BrokerChoice::Rabbit { needed_by }, None) => {
                 return Err(AssemblyError::NeedsRabbit(needed_by));

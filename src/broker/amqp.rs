@@ -46,6 +46,8 @@ pub struct AmqpBroker {
 #[derive(Debug)]
 struct Shared {
     prefix: String,
+    /// Certificate authorities to trust for `amqps://` beyond webpki's.
+    ca_pem: Option<String>,
     link: watch::Sender<Option<Arc<Link>>>,
     status: watch::Sender<BrokerStatus>,
 }
@@ -76,10 +78,17 @@ impl AmqpBroker {
     /// Starts the supervisor; the first connection is made in the background (see
     /// [`AmqpBroker::wait_connected`]).
     pub fn start(uri: String, prefix: String) -> AmqpBroker {
+        AmqpBroker::start_trusting(uri, prefix, None)
+    }
+
+    /// [`AmqpBroker::start`] that also trusts `ca_pem` for `amqps://`. An `amqps://` URL is
+    /// always TLS (rustls): a server that cannot speak it is never sent the credentials.
+    pub fn start_trusting(uri: String, prefix: String, ca_pem: Option<String>) -> AmqpBroker {
         let (link, _) = watch::channel(None);
         let (status, _) = watch::channel(BrokerStatus::Reconnecting);
         let shared = Arc::new(Shared {
             prefix,
+            ca_pem,
             link,
             status,
         });
@@ -135,7 +144,7 @@ async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
     let mut delay = Duration::from_millis(100);
     loop {
         let Some(s) = shared.upgrade() else { return };
-        match connect(&uri, &s.prefix).await {
+        match connect(&uri, &s.prefix, s.ca_pem.clone()).await {
             Ok(link) => {
                 delay = Duration::from_millis(100);
                 tracing::info!(action = "rabbitmq_connected", "connected to RabbitMQ");
@@ -173,9 +182,14 @@ async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
     }
 }
 
-async fn connect(uri: &str, prefix: &str) -> Result<Link, BrokerError> {
+async fn connect(uri: &str, prefix: &str, ca_pem: Option<String>) -> Result<Link, BrokerError> {
     let props = ConnectionProperties::default().with_connection_name("restaurant-tui".into());
-    let conn = bounded(Connection::connect(uri, props)).await?;
+    let tls = lapin::tcp::OwnedTLSConfig {
+        identity: None,
+        cert_chain: ca_pem,
+    };
+    let runtime = lapin::runtime::default_runtime().map_err(err)?;
+    let conn = bounded(Connection::connect_with_config(uri, props, tls, runtime)).await?;
     let ch = bounded(conn.create_channel()).await?;
     declare(&ch, prefix).await?;
     bounded(ch.confirm_select(ConfirmSelectOptions::default())).await?;
