@@ -60,6 +60,8 @@ pub enum AssemblyError {
     },
     #[error("cannot queue the embedded kitchen's orders again: {0}")]
     Recovery(#[source] StoreError),
+    #[error("{0}")]
+    Tls(String),
     #[error("{0} already runs here")]
     WorkerRuns(String),
     #[error("{0}")]
@@ -164,6 +166,11 @@ impl Assembly {
             (BrokerChoice::None, _) => None,
             (_, Some(t)) => {
                 tracing::info!(action = "rabbitmq_connecting", target = %t.display, prefix = %t.prefix, "connecting to RabbitMQ");
+                // A TLS URL is never used in plaintext, nor retried for ever when TLS cannot
+                // be set up: the start fails with the handshake's reason.
+                AmqpBroker::check_tls(&t.uri, t.ca_pem.clone())
+                    .await
+                    .map_err(AssemblyError::Tls)?;
                 Some(Arc::new(AmqpBroker::start_trusting(
                     t.uri, t.prefix, t.ca_pem,
                 )))

@@ -96,6 +96,44 @@ impl AmqpBroker {
         AmqpBroker { shared }
     }
 
+    /// For an `amqps://` URL whose server answers at all: the TLS handshake, once, so that a
+    /// TLS that cannot be set up (a plaintext port, an untrusted certificate) stops the start
+    /// with its reason instead of being retried for ever. A server that does not answer is not
+    /// an error here: the supervisor waits for it.
+    pub async fn check_tls(uri: &str, ca_pem: Option<String>) -> Result<(), String> {
+        use lapin::tcp::AMQPUriTcpExt;
+        let parsed: lapin::uri::AMQPUri = uri.parse().map_err(|e| format!("{e}"))?;
+        if parsed.scheme != lapin::uri::AMQPScheme::AMQPS {
+            return Ok(());
+        }
+        let address = (parsed.authority.host.clone(), parsed.authority.port);
+        match tokio::time::timeout(TIMEOUT, tokio::net::TcpStream::connect(address)).await {
+            Ok(Ok(_)) => {}
+            _ => return Ok(()),
+        }
+        let tls = lapin::tcp::OwnedTLSConfig {
+            identity: None,
+            cert_chain: ca_pem,
+        };
+        let runtime = lapin::runtime::default_runtime().map_err(|e| e.to_string())?;
+        match tokio::time::timeout(
+            TIMEOUT,
+            parsed.connect_with_config_async(tls.as_ref(), &runtime),
+        )
+        .await
+        {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!(
+                "TLS with RabbitMQ at {}:{} cannot be set up: {e}",
+                parsed.authority.host, parsed.authority.port
+            )),
+            Err(_) => Err(format!(
+                "TLS with RabbitMQ at {}:{} cannot be set up: no handshake in time",
+                parsed.authority.host, parsed.authority.port
+            )),
+        }
+    }
+
     /// Waits until connected, at most `limit`.
     pub async fn wait_connected(&self, limit: Duration) -> Result<(), BrokerError> {
         let mut status = self.shared.status.subscribe();
