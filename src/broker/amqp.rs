@@ -102,7 +102,7 @@ impl AmqpBroker {
     /// an error here: the supervisor waits for it.
     pub async fn check_tls(uri: &str, ca_pem: Option<String>) -> Result<(), String> {
         use lapin::tcp::AMQPUriTcpExt;
-        let parsed: lapin::uri::AMQPUri = uri.parse().map_err(|e| format!("{e}"))?;
+        let parsed: lapin::uri::AMQPUri = uri.parse()?;
         if parsed.scheme != lapin::uri::AMQPScheme::AMQPS {
             return Ok(());
         }
