@@ -31,7 +31,7 @@ DATABASE_URL=$DB_URL "$bin" migrate >/dev/null
 # unique per row, so they come from gen_random_uuid() here (the service makes them in Rust);
 # pgbench cannot pass NULL, so the dine-in order's absent address is written as NULL::text.
 awk '/^const PLACE_ORDER: &str = r#"/{on=1; next} on && /^"#;/{exit} on' src/store/postgres.rs \
-  | sed -E 's/\$15::text\[\]/ARRAY[gen_random_uuid()::text, gen_random_uuid()::text]/; s/\$7\b/NULL::text/; s/\$([0-9]+)/:p\1/g' \
+  | sed -E 's/\$15::text\[\]/ARRAY[gen_random_uuid()::text, gen_random_uuid()::text]/; s/\$20::text/gen_random_uuid()::text/; s/\$20\b/gen_random_uuid()::text/g; s/\$7\b/NULL::text/; s/\$([0-9]+)/:p\1/g' \
   > "$work/place_order.sql"
 echo ';' >> "$work/place_order.sql"
 day=$(date -u +%F)

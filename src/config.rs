@@ -485,6 +485,7 @@ impl Config {
             let options = PgConnectOptions::from_str(url).map_err(|e| {
                 ConfigError::new(origin, format!("database.url: {}: {e}", redact_url(url)))
             })?;
+            let options = loopback_in_the_clear(options, url.contains("sslmode="));
             let display = format!(
                 "{}:{}/{}",
                 options.get_host(),
@@ -508,6 +509,7 @@ impl Config {
             if let Some(p) = db.password.as_deref() {
                 options = options.password(p);
             }
+            let options = loopback_in_the_clear(options, false);
             let display = format!("{host}:{port}/{database}");
             return Ok(DatabaseTarget::Postgres {
                 options: Box::new(with_ca_file(options, db, origin)?),
@@ -604,6 +606,23 @@ impl Config {
             prefix,
             ca_pem,
         }))
+    }
+}
+
+/// Without an `sslmode` of its own, a database on this machine is reached without TLS (there
+/// is no wire to protect, and it costs every query); elsewhere PostgreSQL's default, `prefer`,
+/// stands. An explicit `sslmode` is always honoured.
+fn loopback_in_the_clear(options: PgConnectOptions, explicit: bool) -> PgConnectOptions {
+    let host = options.get_host();
+    let local = host == "localhost"
+        || host.starts_with('/')
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if local && !explicit {
+        options.ssl_mode(sqlx::postgres::PgSslMode::Disable)
+    } else {
+        options
     }
 }
 

@@ -326,12 +326,20 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// Errors after which the same transaction can be tried again without writing twice: the
-/// connection was never had, or the server rolled the transaction back (serialization failure,
-/// deadlock, shutdown, connection failure, SQLite busy/locked).
+/// The one place store errors are classified (CONTRACT §5): transient errors are those after
+/// which the same transaction can be tried again without writing twice — the connection was
+/// lost, refused or never had (I/O, TLS, a byte stream cut mid-message: a protocol error, a
+/// pool that timed out or closed), or the server rolled the transaction back (serialization
+/// failure, deadlock, an administrator's shutdown, too many connections, SQLite busy/locked).
+/// Everything else — a constraint, a type, a bad value — is permanent.
 fn is_transient(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             let code = code.as_ref();
@@ -399,4 +407,21 @@ fn to_u8(n: Option<i32>, what: &str) -> Result<Option<u8>, StoreError> {
 /// A heartbeat interval as stored (milliseconds, saturating).
 fn interval_ms(d: Duration) -> i32 {
     i32::try_from(d.as_millis()).unwrap_or(i32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_or_garbled_connection_is_transient_and_bad_data_is_not() {
+        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(is_transient(&io));
+        assert!(is_transient(&sqlx::Error::Protocol(
+            "unexpected response from SSLRequest".into()
+        )));
+        assert!(is_transient(&sqlx::Error::PoolTimedOut));
+        assert!(!is_transient(&sqlx::Error::RowNotFound));
+        assert!(!is_transient(&sqlx::Error::ColumnNotFound("x".into())));
+    }
 }

@@ -203,3 +203,25 @@ pub(super) fn spawn_terminal_reader(tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_from_outside_reaches_the_screen_escaped() {
+        let mut worker = WorkerRecord {
+            name: "chef\u{202e}1".into(),
+            order_types: "general".into(),
+            status: "online".into(),
+            last_seen: chrono::Utc::now(),
+            orders_processed: 0,
+            heartbeat_interval: Duration::from_secs(30),
+        };
+        worker = shown_worker(worker);
+        assert_eq!(worker.name, "chef\\u{202e}1");
+        let mut text = String::from("Ann\u{1b}[2J");
+        shown(&mut text);
+        assert_eq!(text, "Ann\\u{1b}[2J");
+    }
+}
