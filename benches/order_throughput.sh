@@ -28,10 +28,12 @@ psql "$ADMIN_URL" -qc "CREATE DATABASE $DB" >/dev/null
 DATABASE_URL=$DB_URL "$bin" migrate >/dev/null
 
 # The statement as the store sends it, with $N turned into pgbench variables. Message ids are
-# unique per row, so they come from gen_random_uuid() here (the service makes them in Rust);
+# unique per row, so they come from gen_random_uuid() here (the service makes them in Rust), and
+# so does each placement key (an uncorrelated subquery: one value, looked up by index, as a
+# bound parameter would be);
 # pgbench cannot pass NULL, so the dine-in order's absent address is written as NULL::text.
 awk '/^const PLACE_ORDER: &str = r#"/{on=1; next} on && /^"#;/{exit} on' src/store/postgres.rs \
-  | sed -E 's/\$15::text\[\]/ARRAY[gen_random_uuid()::text, gen_random_uuid()::text]/; s/\$20::text/gen_random_uuid()::text/; s/\$20\b/gen_random_uuid()::text/g; s/\$7\b/NULL::text/; s/\$([0-9]+)/:p\1/g' \
+  | sed -E 's/\$15::text\[\]/ARRAY[gen_random_uuid()::text, gen_random_uuid()::text]/; s/\$20::text/(SELECT gen_random_uuid()::text)/; s/\$20\b/(SELECT gen_random_uuid()::text)/g; s/\$7\b/NULL::text/; s/\$([0-9]+)/:p\1/g' \
   > "$work/place_order.sql"
 echo ';' >> "$work/place_order.sql"
 day=$(date -u +%F)
