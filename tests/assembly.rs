@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use restaurant_tui::assembly::{Assembly, AssemblyError, BrokerChoice, Plan};
 use restaurant_tui::config::Config;
-use restaurant_tui::domain::{Field, ItemDraft, OrderDraft, OrderStatus};
+use restaurant_tui::domain::{OrderDraft, OrderStatus};
 use restaurant_tui::kitchen::WorkerSpec;
 use restaurant_tui::store::StoreError;
 use restaurant_tui::supervisor::{OnExit, TaskState};
@@ -28,16 +28,7 @@ fn config(dir: &std::path::Path) -> Config {
 }
 
 fn takeout() -> OrderDraft {
-    OrderDraft {
-        customer_name: Field::Given("Ann".into()),
-        order_type: Field::Given("takeout".into()),
-        items: Field::Given(vec![Field::Given(ItemDraft {
-            name: Field::Given("Pizza".into()),
-            quantity: Field::Given(1),
-            price: Field::Given("5.00".into()),
-        })]),
-        ..OrderDraft::default()
-    }
+    common::takeout_draft("5.00")
 }
 
 #[tokio::test]

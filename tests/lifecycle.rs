@@ -10,25 +10,9 @@ use std::time::Duration;
 
 use common::process::{Process, command};
 use common::tmux::Tmux;
-use serde_json::{Value, json};
 
 async fn place(client: &reqwest::Client, serve: &Process, kind: &str) -> String {
-    let mut body = json!({"customer_name": "Ann", "order_type": kind,
-                          "items": [{"name": "Pizza", "quantity": 1, "price": 5.0}]});
-    if kind == "dine_in" {
-        body["table_number"] = json!(3);
-    }
-    let r = client
-        .post(serve.url("/orders"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["order_number"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    serve.place(client, kind, 5.0).await
 }
 
 /// The statuses of an order's history, oldest first.

@@ -17,15 +17,7 @@ const FAST: &str = "dine_in=50ms,takeout=50ms,delivery=50ms";
 async fn wait_ready(d: &Deployment, serve: &Process, what: &str, check: impl Fn(&Value) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let r: Value = d
-            .client
-            .get(serve.url("/health/ready"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r = serve.get_json(&d.client, "/health/ready").await;
         if check(&r) {
             return;
         }

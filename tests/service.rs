@@ -6,20 +6,11 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use restaurant_tui::domain::{Field, FixedClock, ItemDraft, OrderDraft, OrderStatus};
+use restaurant_tui::domain::{Field, FixedClock, OrderDraft, OrderStatus};
 use restaurant_tui::service::{Orders, ServiceError};
 
 fn draft() -> OrderDraft {
-    OrderDraft {
-        customer_name: Field::Given("Ann".into()),
-        order_type: Field::Given("takeout".into()),
-        items: Field::Given(vec![Field::Given(ItemDraft {
-            name: Field::Given("Pizza".into()),
-            quantity: Field::Given(1),
-            price: Field::Given("9.50".into()),
-        })]),
-        ..OrderDraft::default()
-    }
+    common::takeout_draft("9.50")
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::process::Process;
 use super::proxy::Proxy;
@@ -85,24 +85,7 @@ impl Deployment {
     }
 
     pub async fn place(&self, serve: &Process, kind: &str, price: f64) -> String {
-        let mut body = json!({"customer_name": "Ann", "order_type": kind, "items": [{"name": "Pizza", "quantity": 1, "price": price}]});
-        match kind {
-            "dine_in" => body["table_number"] = json!(5),
-            "delivery" => body["delivery_address"] = json!("12 Baker Street, London"),
-            _ => {}
-        }
-        let r = self
-            .client
-            .post(serve.url("/orders"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        r.json::<Value>().await.unwrap()["order_number"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        serve.place(&self.client, kind, price).await
     }
 
     pub async fn status(&self, serve: &Process, n: &str) -> Value {

@@ -272,6 +272,21 @@ impl TestApp {
     }
 }
 
+/// A valid takeout draft of one pizza at `price`, as the service takes it.
+pub fn takeout_draft(price: &str) -> restaurant_tui::domain::OrderDraft {
+    use restaurant_tui::domain::{Field, ItemDraft, OrderDraft};
+    OrderDraft {
+        customer_name: Field::Given("Ann".into()),
+        order_type: Field::Given("takeout".into()),
+        items: Field::Given(vec![Field::Given(ItemDraft {
+            name: Field::Given("Pizza".into()),
+            quantity: Field::Given(1),
+            price: Field::Given(price.into()),
+        })]),
+        ..OrderDraft::default()
+    }
+}
+
 pub fn pizza_order() -> serde_json::Value {
     serde_json::json!({
         "customer_name": "Ann Lee",

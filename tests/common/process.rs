@@ -119,6 +119,28 @@ impl Process {
         let _ = self.child.wait();
     }
 
+    /// Places a valid one-item order of `kind` on this server (201 expected); its number.
+    pub async fn place(&self, client: &reqwest::Client, kind: &str, price: f64) -> String {
+        let mut body = serde_json::json!({"customer_name": "Ann", "order_type": kind,
+            "items": [{"name": "Pizza", "quantity": 1, "price": price}]});
+        match kind {
+            "dine_in" => body["table_number"] = serde_json::json!(5),
+            "delivery" => body["delivery_address"] = serde_json::json!("12 Baker Street, London"),
+            _ => {}
+        }
+        let r = client
+            .post(self.url("/orders"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["order_number"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// GET `path` on this server and read the JSON body.
     pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> Value {
         client
