@@ -1,6 +1,7 @@
 #![allow(clippy::result_large_err)] // figment::Jail closures return figment::Error as it is.
 
 use super::*;
+use crate::store::DatabaseTarget;
 use figment::Jail;
 
 fn load(jail: &Jail, file: Option<&str>) -> Result<Loaded, ConfigError> {

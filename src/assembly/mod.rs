@@ -251,7 +251,12 @@ impl Assembly {
         self.shutdown
             .supervisor
             .spawn("relay", token.clone(), OnExit::Restart, move || {
-                relay.clone().run(token.clone()).map_ok()
+                // It returns only when stopped; returning otherwise is what the supervisor reports.
+                let (relay, token) = (relay.clone(), token.clone());
+                async move {
+                    relay.run(token).await;
+                    Ok(())
+                }
             });
     }
 
@@ -373,17 +378,6 @@ impl Assembly {
         self.shutdown.run().await
     }
 }
-
-/// `()`-returning loops as supervised tasks: returning at all is only right after a stop.
-trait MapOk: Future<Output = ()> + Sized {
-    fn map_ok(self) -> impl Future<Output = Result<(), TaskError>> {
-        async move {
-            self.await;
-            Ok(())
-        }
-    }
-}
-impl<F: Future<Output = ()>> MapOk for F {}
 
 async fn open_store(target: &DatabaseTarget) -> Result<Arc<dyn Store>, AssemblyError> {
     match store::open(target).await {
