@@ -111,3 +111,68 @@ async fn a_worker_needs_rabbitmq_and_says_so() {
         .expect("no RabbitMQ configured");
     assert!(err.to_string().contains("worker needs RabbitMQ"), "{err}");
 }
+
+#[tokio::test]
+async fn an_order_whose_relay_died_before_marking_it_sent_is_taken_over_after_a_restart() {
+    use restaurant_tui::domain::Transition;
+    use restaurant_tui::store::{DatabaseTarget, StatusChange, WriteMeta};
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    {
+        // The last run: placed, published by a relay that died before marking the rows sent
+        // (their lease is still its), and started by a cook that died with the process.
+        let path = dir.path().join("restaurant.db");
+        let store = restaurant_tui::store::open(&DatabaseTarget::Sqlite { path })
+            .await
+            .unwrap();
+        let orders = restaurant_tui::service::Orders::new(
+            store.clone(),
+            std::sync::Arc::new(restaurant_tui::domain::SystemClock),
+        );
+        let n = orders.place(&takeout(), None, None).await.unwrap().number;
+        let now = chrono::Utc::now();
+        store
+            .claim_outbox("relay-dead", 10, now, Duration::from_secs(3600))
+            .await
+            .unwrap();
+        let start = StatusChange {
+            transition: Transition::StartCooking,
+            changed_by: "chef".into(),
+            notes: None,
+            estimated_completion: None,
+            meta: WriteMeta {
+                now,
+                request_id: None,
+            },
+        };
+        store.transition(&n, &start).await.unwrap();
+    }
+    let mut kitchen = Assembly::build(&config, EMBEDDED).await.unwrap();
+    let mut spec = WorkerSpec::new("chef");
+    spec.cook_times = config.kitchen.cook_time;
+    kitchen.start_worker(spec, OnExit::Restart).unwrap();
+    let orders = kitchen.orders().unwrap().clone();
+    let n = "ORD_".to_string() + &chrono::Utc::now().format("%Y%m%d").to_string() + "_001";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while orders.status(&n).await.unwrap().order.status != OrderStatus::Ready {
+        assert!(Instant::now() < deadline, "{n} never taken over");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let statuses: Vec<OrderStatus> = orders
+        .history(&n)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            OrderStatus::Received,
+            OrderStatus::Cooking,
+            OrderStatus::Cooking,
+            OrderStatus::Ready
+        ]
+    );
+    kitchen.shutdown().run().await.unwrap();
+}

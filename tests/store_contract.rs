@@ -46,7 +46,7 @@ contract!(
     only_the_cook_holding_an_order_can_finish_it,
     the_cooks_estimate_is_stored_when_cooking_starts,
     replace_takes_over_a_name_that_is_still_online,
-    the_kitchen_backlog_is_what_was_sent_and_still_waits_or_cooks_most_urgent_first,
+    the_kitchen_backlog_is_every_order_still_waiting_or_cooking_most_urgent_first,
     a_placement_key_places_one_order_however_often_it_is_sent,
 );
 
@@ -777,7 +777,7 @@ async fn replace_takes_over_a_name_that_is_still_online(store: TestStore) {
     assert_eq!(store.workers().await.unwrap().len(), 1);
 }
 
-async fn the_kitchen_backlog_is_what_was_sent_and_still_waits_or_cooks_most_urgent_first(
+async fn the_kitchen_backlog_is_every_order_still_waiting_or_cooking_most_urgent_first(
     store: TestStore,
 ) {
     let t0 = at(2024, 12, 16, 12, 0, 0);
@@ -836,8 +836,8 @@ async fn the_kitchen_backlog_is_what_was_sent_and_still_waits_or_cooks_most_urge
                 .to_string()
         })
         .collect();
-    assert_eq!(backlog, [big, small, cooking]);
-    assert!(!backlog.contains(&unsent), "unsent rows are the relay's");
+    // Published or not: a relay may have died between publishing and marking the row sent.
+    assert_eq!(backlog, [big, small, cooking, unsent]);
 }
 
 async fn a_placement_key_places_one_order_however_often_it_is_sent(store: TestStore) {

@@ -32,6 +32,7 @@ pub(super) async fn recover(
         .map(|w| w.name)
         .collect();
     let (mut waiting, mut taken_over) = (0, 0);
+    let mut restored = Vec::new();
     for row in backlog {
         let number = row.message.payload["order_number"]
             .as_str()
@@ -64,6 +65,7 @@ pub(super) async fn recover(
             body: row.message.payload.to_string().into_bytes(),
         };
         if bus.restore(&outgoing, redelivered).is_ok() {
+            restored.push(row.id);
             if redelivered {
                 taken_over += 1;
             } else {
@@ -71,6 +73,11 @@ pub(super) async fn recover(
             }
         }
     }
+    // Now in the bus: the relay must not publish the unsent ones a second time.
+    store
+        .mark_sent(&restored, now)
+        .await
+        .map_err(AssemblyError::Recovery)?;
     tracing::info!(
         action = "kitchen_recovered",
         waiting,

@@ -81,9 +81,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Marks published messages sent; they never come back from `claim_outbox`.
     async fn mark_sent(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError>;
 
-    /// The kitchen messages already published for orders that are still `received` or
-    /// `cooking`, most urgent first (priority, then age). An in-process bus that died with its
-    /// process held exactly these; a new one is filled again from them (CONTRACT §3).
+    /// The kitchen messages of orders still `received` or `cooking`, published or not, most
+    /// urgent first (priority, then age). An in-process bus that died with its process held the
+    /// published ones, and its relay may have died between publishing and marking a row sent;
+    /// a new bus is filled from all of them (CONTRACT §3), and they are then marked sent.
     async fn kitchen_backlog(&self) -> Result<Vec<ClaimedMessage>, StoreError>;
 
     /// Registers a worker by name. A name held by a worker that is still online (status not

@@ -90,7 +90,7 @@ const ORDER_COLUMNS: &str = "id, number, customer_name, type, table_number, deli
 const KITCHEN_BACKLOG: &str = "SELECT m.id, m.message_id, m.exchange, m.routing_key, m.priority, \
          m.payload::text AS payload, m.request_id \
      FROM outbox m JOIN orders o ON o.id = m.order_id \
-     WHERE m.exchange = $1 AND m.sent_at IS NOT NULL AND o.status IN ('received', 'cooking') \
+     WHERE m.exchange = $1 AND o.status IN ('received', 'cooking') \
      ORDER BY o.priority DESC, o.id";
 
 impl PgStore {

@@ -96,6 +96,12 @@ impl SqliteStore {
             .execute(&pool)
             .await?
             .rows_affected();
+        // Likewise every relay that leased outbox rows is gone: its rows are free at once.
+        sqlx::query(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE sent_at IS NULL",
+        )
+        .execute(&pool)
+        .await?;
         if stale > 0 {
             tracing::info!(
                 action = "stale_workers_offline",
@@ -153,7 +159,7 @@ impl Columns for SqliteRow {
 const KITCHEN_BACKLOG: &str = "SELECT m.id, m.message_id, m.exchange, m.routing_key, m.priority, \
          m.payload, m.request_id \
      FROM outbox m JOIN orders o ON o.id = m.order_id \
-     WHERE m.exchange = ? AND m.sent_at IS NOT NULL AND o.status IN ('received', 'cooking') \
+     WHERE m.exchange = ? AND o.status IN ('received', 'cooking') \
      ORDER BY o.priority DESC, o.id";
 
 async fn insert_outbox(
