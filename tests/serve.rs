@@ -110,7 +110,16 @@ async fn serve_logs_contract_lines_and_never_a_delivery_address() {
 async fn two_serve_processes_on_one_postgres_never_share_a_number_or_half_write() {
     let db = common::TestDatabase::create().await;
     let env = [("DATABASE_URL", db.url.as_str())];
-    let args = ["serve", "--port", "0", "--rate-limit", "0"];
+    // Room for every request at once: this story is about numbers, not about shedding load.
+    let args = [
+        "serve",
+        "--port",
+        "0",
+        "--rate-limit",
+        "0",
+        "--max-concurrent",
+        "200",
+    ];
     let a = Process::serve(&args, &env);
     let b = Process::serve(&args, &env);
     let client = reqwest::Client::new();
