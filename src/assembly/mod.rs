@@ -149,13 +149,14 @@ impl Assembly {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let wake = Arc::new(Notify::new());
         let stop = CancellationToken::new();
-        let root = CancellationToken::new();
+        // Three branches, cancelled one after the other by `Shutdown::run`; each worker's token
+        // is a child of `kitchen`, so one worker can also be stopped alone.
         let shutdown = Shutdown {
             supervisor: Supervisor::new(stop.clone()),
             stop,
-            api: root.child_token(),
-            kitchen: root.child_token(),
-            background: root.child_token(),
+            api: CancellationToken::new(),
+            kitchen: CancellationToken::new(),
+            background: CancellationToken::new(),
         };
         let store = match plan.store {
             true => Some(open_store(&config.database_target("configuration")?).await?),
