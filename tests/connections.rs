@@ -172,3 +172,22 @@ async fn an_oversized_request_head_is_refused_and_the_connection_closed() {
         .unwrap();
     assert_eq!(live["status"], "ok");
 }
+
+#[tokio::test]
+async fn a_body_sent_without_its_length_is_still_held_to_the_limit() {
+    let p = serve(&[]);
+    let mut s = TcpStream::connect(format!("127.0.0.1:{}", p.port))
+        .await
+        .unwrap();
+    // Chunked, so nothing can be refused from a Content-Length: cut off at the 64 KiB limit.
+    let chunk = "a".repeat(100 * 1024);
+    let request = format!(
+        "POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        chunk.len()
+    );
+    let _ = s.write_all(request.as_bytes()).await; // the server may answer before reading it all
+    let answer = until_closed(s, Duration::from_secs(30)).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
+}

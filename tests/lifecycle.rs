@@ -27,24 +27,23 @@ async fn history(client: &reqwest::Client, serve: &Process, n: &str) -> Vec<Stri
         .collect()
 }
 
-/// `serve --workers 1` on the embedded default in `home`, takeout cooking `cook`.
+/// `serve --workers 1` on the embedded default in `home`, with `env` over the defaults.
+fn embedded_with(home: &Path, env: &[(&str, &str)]) -> Process {
+    let args = [
+        "serve",
+        "--port",
+        "0",
+        "--rate-limit",
+        "0",
+        "--workers",
+        "1",
+    ];
+    Process::serve_in(home, &args, env)
+}
+
+/// [`embedded_with`] where takeout cooks for `cook`.
 fn embedded(home: &Path, cook: &str) -> Process {
-    Process::serve_in(
-        home,
-        &[
-            "serve",
-            "--port",
-            "0",
-            "--rate-limit",
-            "0",
-            "--workers",
-            "1",
-        ],
-        &[
-            ("RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT", cook),
-            ("RESTAURANT_KITCHEN__SHUTDOWN_TIMEOUT", "30s"),
-        ],
-    )
+    embedded_with(home, &[("RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT", cook)])
 }
 
 async fn every_order_ends_ready_exactly_once(serve: &Process, numbers: &[String]) {
@@ -134,17 +133,8 @@ async fn a_second_process_on_the_same_embedded_data_is_refused_with_the_first_on
 async fn cancelling_a_cooking_order_frees_its_cook_for_the_next() {
     let home = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let serve = Process::serve_in(
+    let serve = embedded_with(
         home.path(),
-        &[
-            "serve",
-            "--port",
-            "0",
-            "--rate-limit",
-            "0",
-            "--workers",
-            "1",
-        ],
         &[
             ("RESTAURANT_KITCHEN__COOK_TIME__DINE_IN", "1h"),
             ("RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT", "0s"),

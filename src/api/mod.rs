@@ -205,8 +205,7 @@ async fn read_body_in_time(
         Ok(Err(e)) => {
             // Cut short by the body limit (a body sent without its length), or broken off.
             let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-                || e.to_string().contains("length limit");
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             if too_large {
                 ApiError::TooLarge.into_response()
             } else {
