@@ -52,13 +52,16 @@ fn main() {
                         name: "Margherita".into(),
                         quantity: 2,
                         price: Money::from_cents(1250),
+                        notes: None,
                     },
                     NewItem {
                         name: "Cola".into(),
                         quantity: 1,
                         price: Money::from_cents(250),
+                        notes: None,
                     },
                 ],
+                notes: None,
             };
             store
                 .place_order(
@@ -96,7 +99,7 @@ fn main() {
         stats(refresh)
     );
 
-    let mut app = App::new(Utc::now(), Default::default(), "bench".into());
+    let mut app = App::new(Utc::now(), "bench".into());
     let t = Instant::now();
     update(&mut app, Msg::Orders(orders));
     println!(

@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::OrderType;
 
+mod console;
 mod targets;
 
+pub use console::{ConsoleConfig, MenuEntry, MinSec, Target, TicketTargets};
 pub use targets::{BrokerTarget, redact_url};
 
 const SECTIONS: [&str; 5] = ["server", "database", "rabbitmq", "kitchen", "console"];
@@ -27,36 +29,6 @@ pub struct Config {
     pub rabbitmq: RabbitConfig,
     pub kitchen: KitchenConfig,
     pub console: ConsoleConfig,
-}
-
-/// The console's menu and its ticket colours.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct ConsoleConfig {
-    /// A ticket turns "late" past this many times its type's cooking time…
-    pub late_after: f32,
-    /// …and "very late" past this many.
-    pub very_late_after: f32,
-    /// The new-order form's menu; empty means the built-in one.
-    pub menu: Vec<MenuEntry>,
-}
-
-impl Default for ConsoleConfig {
-    fn default() -> Self {
-        ConsoleConfig {
-            late_after: 1.0,
-            very_late_after: 2.0,
-            menu: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct MenuEntry {
-    pub name: String,
-    /// Written as `12.50` or `"12.50"`; checked to be exact cents when the file is read.
-    pub price: PriceText,
 }
 
 /// A price as the YAML file writes it: YAML numbers arrive as floats, so they are turned back
@@ -420,19 +392,18 @@ impl Config {
             3600 * 1000,
         )?;
         let c = &self.console;
-        if !(c.late_after.is_finite()
-            && c.very_late_after.is_finite()
-            && c.very_late_after <= 1000.0)
-        {
+        if c.late_after.is_some() || c.very_late_after.is_some() {
             return Err(ConfigError::new(
                 origin,
-                "console.late_after and console.very_late_after must be numbers up to 1000",
+                "console.late_after and console.very_late_after are no longer read: a ticket's \
+                 colours come from console.targets (late and very_late per order type, as m:ss)",
             ));
         }
-        if !(c.late_after > 0.0 && c.very_late_after >= c.late_after) {
+        c.targets.check().map_err(|e| ConfigError::new(origin, e))?;
+        if c.station.chars().count() > 64 || c.station.chars().any(char::is_control) {
             return Err(ConfigError::new(
                 origin,
-                "console.late_after must be above 0 and console.very_late_after at least as large",
+                "console.station: at most 64 characters, no control characters",
             ));
         }
         for (i, m) in c.menu.iter().enumerate() {

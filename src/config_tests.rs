@@ -192,10 +192,21 @@ fn without_rabbitmq_the_broker_is_in_process() {
 fn the_console_menu_is_read_exactly_and_checked() {
     Jail::expect_with(|jail| {
         jail.clear_env();
-        jail.create_file("m.yaml", "console:\n  late_after: 1.5\n  menu:\n    - {name: Soup, price: 4.20}\n    - {name: Bread, price: \"1.05\"}\n")?;
+        jail.create_file("m.yaml", "console:\n  targets:\n    takeout: {late: \"5:00\", very_late: \"7:30\"}\n  menu:\n    - {name: Soup, price: 4.20}\n    - {name: Bread, price: \"1.05\"}\n")?;
         let c = load(jail, Some("m.yaml")).unwrap().config;
         assert_eq!(c.console.menu[0].price.money().unwrap().to_string(), "4.20");
         assert_eq!(c.console.menu[1].price.money().unwrap().to_string(), "1.05");
+        assert_eq!(c.console.targets.takeout.very_late.to_string(), "7:30");
+        assert_eq!(c.console.targets.dine_in, TicketTargets::default().dine_in);
+        jail.create_file("old.yaml", "console:\n  late_after: 1.5\n")?;
+        let e = load(jail, Some("old.yaml")).unwrap_err().to_string();
+        assert!(e.contains("console.targets"), "{e}");
+        jail.create_file(
+            "t.yaml",
+            "console:\n  targets:\n    window: {late: \"2:00\", very_late: \"1:00\"}\n",
+        )?;
+        let e = load(jail, Some("t.yaml")).unwrap_err().to_string();
+        assert!(e.contains("console.targets.window"), "{e}");
         jail.create_file(
             "bad.yaml",
             "console:\n  menu:\n    - {name: Soup, price: 4.205}\n",
@@ -217,7 +228,7 @@ fn every_number_is_bounded_with_its_key_before_anything_opens() {
     let e = c.check("command line").unwrap_err();
     assert!(e.to_string().contains("kitchen.cook_time.dine_in"), "{e}");
     let mut c = Config::default();
-    c.console.very_late_after = f32::INFINITY;
+    c.console.station = "x".repeat(65);
     assert!(c.check("t").is_err());
     let mut c = Config::default();
     c.database.max_connections = Some(0);

@@ -157,18 +157,22 @@ impl Orders {
         Ok(self.store.workers().await?)
     }
 
-    /// Applies an operator's transition (cancel, complete); returns the status the order left.
+    /// Applies an operator's transition (cancel, complete, recall) in `by`'s name (the API's
+    /// `operator`, a console's station), with an optional note for the status log (a cancel's
+    /// reason); returns the status the order left.
     pub async fn operator_transition(
         &self,
         number: &str,
         transition: Transition,
+        by: &str,
+        notes: Option<String>,
         request_id: Option<&str>,
     ) -> Result<OrderStatus, ServiceError> {
         storable(number)?;
         let change = StatusChange {
             transition,
-            changed_by: OPERATOR.to_string(),
-            notes: None,
+            changed_by: by.to_string(),
+            notes,
             estimated_completion: None,
             meta: WriteMeta {
                 now: self.clock.now(),

@@ -97,13 +97,9 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
                     dir.display()
                 ))
             })?;
-            crate::tui::run::run(
-                &config,
-                path.display().to_string(),
-                cli.server.workers.unwrap_or(1),
-            )
-            .await
-            .map_err(StartupError::from)
+            crate::tui::run::run(&config, path.display().to_string(), cli.server.workers)
+                .await
+                .map_err(StartupError::from)
         }
         Run::Worker => {
             telemetry::init_stdout("kitchen-worker");

@@ -566,6 +566,12 @@ impl Store for GatedStore {
     async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
         self.inner.list_orders(query).await
     }
+    async fn finished(&self, limit: u32) -> Result<Vec<OrderRecord>, StoreError> {
+        self.inner.finished(limit).await
+    }
+    async fn set_rush(&self, number: &str, rush: bool) -> Result<bool, StoreError> {
+        self.inner.set_rush(number, rush).await
+    }
     async fn transition(
         &self,
         number: &str,

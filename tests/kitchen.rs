@@ -132,10 +132,12 @@ fn draft_of(body: &serde_json::Value) -> restaurant_tui::domain::OrderDraft {
                         name: Field::Given(i["name"].as_str().unwrap().into()),
                         quantity: Field::Given(i["quantity"].as_i64().unwrap()),
                         price: Field::Given(format!("{:.2}", i["price"].as_f64().unwrap())),
+                        notes: Field::Absent,
                     })
                 })
                 .collect(),
         ),
+        notes: text("notes"),
     }
 }
 
@@ -360,7 +362,13 @@ async fn an_order_cancelled_while_cooking_is_not_marked_ready() {
         tokio::task::yield_now().await;
     }
     k.orders
-        .operator_transition(&n, restaurant_tui::domain::Transition::Cancel, None)
+        .operator_transition(
+            &n,
+            restaurant_tui::domain::Transition::Cancel,
+            "operator",
+            None,
+            None,
+        )
         .await
         .unwrap();
     let outcome = tokio::time::timeout(Duration::from_secs(30), cooking)

@@ -193,7 +193,7 @@ fn the_console_without_a_terminal_says_so_in_one_line_and_exits_2() {
 fn place_with_the_form(t: &Tmux) {
     t.keys(&["n"]);
     t.wait_for("New order");
-    t.keys(&["+", "Tab", "t", "Tab", "Tab"]);
+    t.keys(&["t", "1", "Tab"]);
     t.type_text("Ann");
     t.keys(&["Enter"]);
     t.wait_for("placed ORD_");

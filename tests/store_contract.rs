@@ -48,6 +48,8 @@ contract!(
     replace_takes_over_a_name_that_is_still_online,
     the_kitchen_backlog_is_every_order_still_waiting_or_cooking_most_urgent_first,
     a_placement_key_places_one_order_however_often_it_is_sent,
+    notes_and_the_rush_mark_are_kept_on_the_ticket,
+    finished_orders_come_newest_finish_first,
 );
 
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
@@ -66,6 +68,7 @@ fn item(name: &str, quantity: u32, cents: i64) -> NewItem {
         name: name.into(),
         quantity,
         price: Money::from_cents(cents),
+        notes: None,
     }
 }
 
@@ -74,6 +77,7 @@ fn order(destination: Destination, items: Vec<NewItem>) -> NewOrder {
         customer_name: "Ann Lee".into(),
         destination,
         items,
+        notes: None,
     }
 }
 
@@ -891,4 +895,78 @@ async fn a_placement_key_places_one_order_however_often_it_is_sent(store: TestSt
     let a = store.place_order(&pizza(), &meta(t0), None).await.unwrap();
     let b = store.place_order(&pizza(), &meta(t0), None).await.unwrap();
     assert_ne!(a.number, b.number);
+}
+
+async fn notes_and_the_rush_mark_are_kept_on_the_ticket(store: TestStore) {
+    let now = at(2024, 12, 16, 10, 0, 0);
+    let mut noted = pizza();
+    noted.notes = Some("ring twice ✎".into());
+    noted.items.push(NewItem {
+        notes: Some("no basil".into()),
+        ..item("Calzone", 1, 900)
+    });
+    let placed = store.place_order(&noted, &meta(now), None).await.unwrap();
+    let plain = store.place_order(&pizza(), &meta(now), None).await.unwrap();
+    let record = store.order(&placed.number).await.unwrap().unwrap();
+    assert_eq!(record.notes.as_deref(), Some("ring twice ✎"));
+    assert_eq!(record.items[0].notes, None);
+    assert_eq!(record.items[1].notes.as_deref(), Some("no basil"));
+    assert!(!record.rush);
+    assert!(store.set_rush(&placed.number, true).await.unwrap());
+    assert!(store.order(&placed.number).await.unwrap().unwrap().rush);
+    assert!(!store.order(&plain.number).await.unwrap().unwrap().rush);
+    assert!(
+        !store.set_rush("ORD_20241216_999", true).await.unwrap(),
+        "unknown"
+    );
+    store
+        .transition(&placed.number, &change(Transition::Cancel, "pass", now))
+        .await
+        .unwrap();
+    assert!(
+        !store.set_rush(&placed.number, false).await.unwrap(),
+        "a finished order keeps its marks"
+    );
+}
+
+async fn finished_orders_come_newest_finish_first(store: TestStore) {
+    let now = at(2024, 12, 16, 10, 0, 0);
+    let mut numbers = Vec::new();
+    for _ in 0..3 {
+        numbers.push(
+            store
+                .place_order(&pizza(), &meta(now), None)
+                .await
+                .unwrap()
+                .number,
+        );
+    }
+    assert!(store.finished(10).await.unwrap().is_empty());
+    // The first placed finishes last: the list follows the finish, not the number.
+    let later = |s| now + chrono::Duration::seconds(s);
+    store
+        .transition(&numbers[1], &change(Transition::Cancel, "pass", later(10)))
+        .await
+        .unwrap();
+    for (n, s) in [(&numbers[0], 20)] {
+        for t in [
+            Transition::StartCooking,
+            Transition::FinishCooking,
+            Transition::Complete,
+        ] {
+            store
+                .transition(n, &change(t, "chef", later(s)))
+                .await
+                .unwrap();
+        }
+    }
+    let finished: Vec<String> = store
+        .finished(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.number)
+        .collect();
+    assert_eq!(finished, [numbers[0].clone(), numbers[1].clone()]);
+    assert_eq!(store.finished(1).await.unwrap().len(), 1);
 }

@@ -31,6 +31,7 @@ pub fn parse(body: &[u8]) -> Result<OrderDraft, ApiError> {
         table_number: integer(object.get("table_number")),
         delivery_address: text(object.get("delivery_address")),
         items: items(object.get("items")),
+        notes: text(object.get("notes")),
     })
 }
 
@@ -99,6 +100,7 @@ fn items(raw: Option<&&RawValue>) -> Field<Vec<Field<ItemDraft>>> {
                         name: text(o.get("name")),
                         quantity: integer(o.get("quantity")),
                         price: number_text(o.get("price")),
+                        notes: text(o.get("notes")),
                     }),
                     Err(_) => Field::Wrong("must be an object"),
                 },

@@ -324,7 +324,13 @@ async fn operator(
 ) -> Result<Json<TransitionBody>, ApiError> {
     let from = state
         .orders
-        .operator_transition(&number, transition, request_id(headers).as_deref())
+        .operator_transition(
+            &number,
+            transition,
+            crate::service::OPERATOR,
+            None,
+            request_id(headers).as_deref(),
+        )
         .await?;
     tracing::info!(
         action = "order_status_changed",

@@ -50,6 +50,16 @@ struct Shared {
     ca_pem: Option<String>,
     link: watch::Sender<Option<Arc<Link>>>,
     status: watch::Sender<BrokerStatus>,
+    /// Why the last attempt failed or the link was lost; cleared on connecting.
+    last_error: std::sync::Mutex<Option<String>>,
+}
+
+impl Shared {
+    fn set_error(&self, error: Option<String>) {
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = error;
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -91,6 +101,7 @@ impl AmqpBroker {
             ca_pem,
             link,
             status,
+            last_error: std::sync::Mutex::new(None),
         });
         tokio::spawn(supervise(uri, Arc::downgrade(&shared)));
         AmqpBroker { shared }
@@ -188,6 +199,7 @@ async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
                 tracing::info!(action = "rabbitmq_connected", "connected to RabbitMQ");
                 let link = Arc::new(link);
                 s.link.send_replace(Some(link.clone()));
+                s.set_error(None);
                 s.status.send_replace(BrokerStatus::Connected);
                 drop(s);
                 // lapin notices a dead peer through AMQP heartbeats; look at it every second.
@@ -202,6 +214,7 @@ async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
                 }
                 if let Some(s) = shared.upgrade() {
                     s.link.send_replace(None);
+                    s.set_error(Some("connection lost".into()));
                     s.status.send_replace(BrokerStatus::Reconnecting);
                 }
                 tracing::warn!(
@@ -210,6 +223,7 @@ async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
                 );
             }
             Err(e) => {
+                s.set_error(Some(e.to_string()));
                 s.status.send_replace(BrokerStatus::Reconnecting);
                 drop(s);
                 tracing::warn!(action = "rabbitmq_reconnecting", error = %e, retry_in_ms = delay.as_millis() as u64, "cannot reach RabbitMQ; retrying");
@@ -578,6 +592,10 @@ impl Broker for AmqpBroker {
 
     fn status(&self) -> watch::Receiver<BrokerStatus> {
         self.shared.status.subscribe()
+    }
+
+    fn last_error(&self) -> Option<String> {
+        self.shared.last_error.lock().ok().and_then(|e| e.clone())
     }
 
     async fn publish(&self, m: &Outgoing) -> Result<(), BrokerError> {

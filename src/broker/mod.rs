@@ -51,6 +51,11 @@ pub trait Broker: Send + Sync + std::fmt::Debug {
 
     fn status(&self) -> watch::Receiver<BrokerStatus>;
 
+    /// Why the broker was last unreachable (the error's text), while it is.
+    fn last_error(&self) -> Option<String> {
+        None
+    }
+
     /// Publishes and returns once the broker has confirmed (persistent, with its priority).
     async fn publish(&self, message: &Outgoing) -> Result<(), BrokerError>;
 

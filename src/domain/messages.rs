@@ -90,7 +90,9 @@ mod tests {
                 name: "Pizza".into(),
                 quantity: 2,
                 price: Money::from_cents(1250),
+                notes: None,
             }],
+            notes: None,
         };
         let msg = OrderMessage::for_order(&order, "ORD_20241216_001".into());
         assert_eq!(msg.routing_key(), "kitchen.dine_in.1");

@@ -21,6 +21,7 @@ pub use order::{
 };
 pub use text::visible;
 pub use validation::{
-    Field, FieldError, ItemDraft, MAX_ITEM_NAME_CHARS, OrderDraft, check_customer_name, validate,
+    Field, FieldError, ItemDraft, MAX_ITEM_NAME_CHARS, MAX_NOTE_CHARS, MAX_QUANTITY, MAX_TABLE,
+    OrderDraft, check_customer_name, check_notes, validate,
 };
 pub use worker::{MAX_WORKER_NAME_CHARS, Specialty, WorkerStatus, check_worker_name};

@@ -190,6 +190,8 @@ pub struct NewItem {
     pub name: String,
     pub quantity: u32,
     pub price: Money,
+    /// "no onions": for the cook, up to 200 characters.
+    pub notes: Option<String>,
 }
 
 /// Where the order goes, with exactly the extra field its type needs.
@@ -230,6 +232,7 @@ pub struct NewOrder {
     pub customer_name: String,
     pub destination: Destination,
     pub items: Vec<NewItem>,
+    pub notes: Option<String>,
 }
 
 impl NewOrder {

@@ -16,6 +16,8 @@ pub const MIN_ADDRESS_CHARS: usize = 10;
 /// Not in the contract; a bound so one order cannot carry a novel as its address.
 pub const MAX_ADDRESS_CHARS: usize = 500;
 pub const MAX_TABLE: i64 = 100;
+/// A note on an order or an item (CONTRACT §1).
+pub const MAX_NOTE_CHARS: usize = 200;
 
 /// One input value as the edge saw it: absent (missing or JSON `null`), present but of the wrong
 /// kind (a string where a number belongs; the message says what was expected), or given.
@@ -36,6 +38,7 @@ pub struct OrderDraft {
     pub table_number: Field<i64>,
     pub delivery_address: Field<String>,
     pub items: Field<Vec<Field<ItemDraft>>>,
+    pub notes: Field<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,6 +46,7 @@ pub struct ItemDraft {
     pub name: Field<String>,
     pub quantity: Field<i64>,
     pub price: Field<String>,
+    pub notes: Field<String>,
 }
 
 /// One broken rule, named by its JSON path (`items[0].name`).
@@ -68,12 +72,14 @@ pub fn validate(draft: &OrderDraft) -> Result<NewOrder, Vec<FieldError>> {
     let order_type = check_order_type(&draft.order_type, &mut errors);
     let destination = order_type.and_then(|t| check_destination(t, draft, &mut errors));
     let items = check_items(&draft.items, &mut errors);
+    let notes = check_notes("notes", &draft.notes, &mut errors);
     match (customer_name, destination, items) {
         (Some(customer_name), Some(destination), Some(items)) if errors.is_empty() => {
             Ok(NewOrder {
                 customer_name,
                 destination,
                 items,
+                notes,
             })
         }
         _ => Err(errors),
@@ -272,11 +278,49 @@ fn check_item(
         }
     });
     let price = check_price(&path("price"), &draft.price, errors);
+    let notes = check_notes(&path("notes"), &draft.notes, errors);
     Some(NewItem {
         name: name?,
         quantity: quantity?,
         price: price?,
+        notes,
     })
+}
+
+/// A free-text note: absent or blank is none; at most [`MAX_NOTE_CHARS`] characters, no
+/// control characters (a ticket shows it as written).
+pub fn check_notes(
+    path: &str,
+    field: &Field<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let text = match field {
+        Field::Absent => return None,
+        Field::Wrong(expected) => {
+            errors.push(FieldError::new(path, *expected));
+            return None;
+        }
+        Field::Given(text) => text.trim(),
+    };
+    let chars = text.chars().count();
+    if chars > MAX_NOTE_CHARS {
+        errors.push(FieldError::new(
+            path,
+            format!("must be at most {MAX_NOTE_CHARS} characters (got {chars})"),
+        ));
+        return None;
+    }
+    if let Some(bad) = text.chars().find(|c| c.is_control()) {
+        errors.push(FieldError::new(
+            path,
+            format!(
+                "must not contain control characters (found {})",
+                bad.escape_default()
+            ),
+        ));
+        return None;
+    }
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 fn check_price(path: &str, field: &Field<String>, errors: &mut Vec<FieldError>) -> Option<Money> {

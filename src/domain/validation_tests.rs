@@ -7,6 +7,7 @@ fn item(name: &str, quantity: i64, price: &str) -> Field<ItemDraft> {
         name: Field::Given(name.into()),
         quantity: Field::Given(quantity),
         price: Field::Given(price.into()),
+        notes: Field::Absent,
     })
 }
 
@@ -47,6 +48,35 @@ fn with_name(name: &str) -> OrderDraft {
         customer_name: Field::Given(name.into()),
         ..takeout(vec![item("Pizza", 1, "10")])
     }
+}
+
+#[test]
+fn notes_are_optional_trimmed_bounded_and_without_control_characters() {
+    let mut d = takeout(vec![Field::Given(ItemDraft {
+        notes: Field::Given("  no basil ".into()),
+        ..ItemDraft::default()
+    })]);
+    if let Field::Given(items) = &mut d.items
+        && let Some(Field::Given(first)) = items.first_mut()
+    {
+        first.name = Field::Given("Pizza".into());
+        first.quantity = Field::Given(1);
+        first.price = Field::Given("10".into());
+    }
+    d.notes = Field::Given("ring twice".into());
+    let order = validate(&d).unwrap();
+    assert_eq!(order.notes.as_deref(), Some("ring twice"));
+    assert_eq!(order.items[0].notes.as_deref(), Some("no basil"));
+    d.notes = Field::Given("   ".into());
+    assert_eq!(validate(&d).unwrap().notes, None, "blank is none");
+    d.notes = Field::Given("x".repeat(201));
+    assert_eq!(fields(&d), ["notes"]);
+    d.notes = Field::Given("a\u{0}b".into());
+    assert_eq!(fields(&d), ["notes"]);
+    d.notes = Field::Wrong("must be a string");
+    assert_eq!(fields(&d), ["notes"]);
+    d.notes = Field::Given("é".repeat(200));
+    assert!(validate(&d).is_ok(), "200 characters, not bytes");
 }
 
 #[test]
@@ -315,7 +345,7 @@ proptest! {
     #[test]
     fn validation_never_panics_on_arbitrary_text(
         name in ".*", kind in ".*", address in ".*", item_name in ".*",
-        price in ".*", qty in any::<i64>(), table in any::<i64>()
+        price in ".*", qty in any::<i64>(), table in any::<i64>(), notes in ".*"
     ) {
         let d = OrderDraft {
             customer_name: Field::Given(name),
@@ -323,6 +353,7 @@ proptest! {
             table_number: Field::Given(table),
             delivery_address: Field::Given(address),
             items: Field::Given(vec![item(&item_name, qty, &price)]),
+            notes: Field::Given(notes),
         };
         let _ = validate(&d);
     }

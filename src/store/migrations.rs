@@ -32,6 +32,11 @@ pub const POSTGRES: Embedded = Embedded(&[
         "placement keys",
         include_str!("../../migrations/postgres/0004_placement_keys.sql"),
     ),
+    (
+        5,
+        "ticket notes",
+        include_str!("../../migrations/postgres/0005_ticket_notes.sql"),
+    ),
 ]);
 
 pub const SQLITE: Embedded = Embedded(&[
@@ -54,6 +59,11 @@ pub const SQLITE: Embedded = Embedded(&[
         4,
         "placement keys",
         include_str!("../../migrations/sqlite/0004_placement_keys.sql"),
+    ),
+    (
+        5,
+        "ticket notes",
+        include_str!("../../migrations/sqlite/0005_ticket_notes.sql"),
     ),
 ]);
 

@@ -53,6 +53,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Newest first.
     async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError>;
 
+    /// Completed and cancelled orders, the most recently finished first (the console's
+    /// recall list).
+    async fn finished(&self, limit: u32) -> Result<Vec<OrderRecord>, StoreError>;
+
+    /// Sets or clears an active order's rush mark; false when no active order has `number`.
+    async fn set_rush(&self, number: &str, rush: bool) -> Result<bool, StoreError>;
+
     /// Applies `change` only if the order's current status allows it, with its log row and
     /// status-update message in the same transaction.
     async fn transition(
@@ -150,6 +157,7 @@ pub struct ItemRecord {
     pub name: String,
     pub quantity: u32,
     pub price: Money,
+    pub notes: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +177,9 @@ pub struct OrderRecord {
     pub completed_at: Option<DateTime<Utc>>,
     /// Set when cooking starts (or is taken over), from that cook's own cooking time.
     pub estimated_completion: Option<DateTime<Utc>>,
+    pub notes: Option<String>,
+    /// Set by an operator: cook this one first.
+    pub rush: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

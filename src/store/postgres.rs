@@ -46,19 +46,20 @@ WITH existing AS (
     RETURNING last_value
 ), new_order AS (
     INSERT INTO orders (created_at, updated_at, number, customer_name, type, table_number,
-                        delivery_address, total_amount, priority, placement_key)
+                        delivery_address, total_amount, priority, placement_key, notes)
     SELECT $2, $2,
            $3 || CASE WHEN last_value < 1000 THEN lpad(last_value::text, 3, '0')
                       ELSE last_value::text END,
-           $4, $5, $6, $7, $8, $9, $20
+           $4, $5, $6, $7, $8, $9, $20, $21
     FROM counter
     ON CONFLICT (placement_key) DO NOTHING
     RETURNING id, number, total_amount, priority
 ), items AS (
-    INSERT INTO order_items (created_at, order_id, name, quantity, price)
-    SELECT $2, o.id, i.name, i.quantity, i.price
+    INSERT INTO order_items (created_at, order_id, name, quantity, price, notes)
+    SELECT $2, o.id, i.name, i.quantity, i.price, i.notes
     FROM new_order o,
-         unnest($10::text[], $11::int4[], $12::numeric[]) WITH ORDINALITY AS i(name, quantity, price, n)
+         unnest($10::text[], $11::int4[], $12::numeric[], $22::text[])
+             WITH ORDINALITY AS i(name, quantity, price, notes, n)
     ORDER BY i.n
 ), first_log AS (
     INSERT INTO order_status_log (created_at, order_id, status, changed_by, changed_at)
@@ -84,7 +85,7 @@ const BY_KEY: &str =
 
 const ORDER_COLUMNS: &str = "id, number, customer_name, type, table_number, delivery_address, \
      total_amount, priority, status, processed_by, created_at, updated_at, completed_at, \
-     estimated_completion";
+     estimated_completion, notes, rush";
 
 /// Kitchen messages of orders still waiting or cooking, most urgent first (see the trait).
 const KITCHEN_BACKLOG: &str = "SELECT m.id, m.message_id, m.exchange, m.routing_key, m.priority, \
@@ -120,7 +121,7 @@ impl PgStore {
             .map(|id| i32::try_from(id).unwrap_or_default())
             .collect();
         let items = sqlx::query(
-            "SELECT order_id, name, quantity, price FROM order_items \
+            "SELECT order_id, name, quantity, price, notes FROM order_items \
              WHERE order_id = ANY($1) ORDER BY id",
         )
         .bind(ids)
@@ -262,6 +263,14 @@ impl Store for PgStore {
             )
             .bind(payloads)
             .bind(key)
+            .bind(order.notes.as_deref())
+            .bind(
+                order
+                    .items
+                    .iter()
+                    .map(|i| i.notes.clone())
+                    .collect::<Vec<_>>(),
+            )
             .fetch_optional(&self.pool)
             .await?;
         let row = match (row, key) {
@@ -346,6 +355,29 @@ impl Store for PgStore {
             orders: self.records(rows).await?,
             total: u64::try_from(total).unwrap_or_default(),
         })
+    }
+
+    async fn finished(&self, limit: u32) -> Result<Vec<OrderRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE status IN ('completed', 'cancelled') \
+             ORDER BY updated_at DESC, id DESC LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        self.records(rows).await
+    }
+
+    async fn set_rush(&self, number: &str, rush: bool) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE orders SET rush = $1 \
+             WHERE number = $2 AND status IN ('received', 'cooking', 'ready')",
+        )
+        .bind(rush)
+        .bind(number)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn transition(

@@ -46,6 +46,7 @@ pub(super) fn item(row: &impl Columns) -> Result<(i64, ItemRecord), StoreError> 
             quantity: u32::try_from(quantity)
                 .map_err(|_| StoreError::Corrupt(format!("quantity {quantity}")))?,
             price: row.money("price")?,
+            notes: row.opt_text("notes")?,
         },
     ))
 }
@@ -95,6 +96,8 @@ fn order(row: &impl Columns, items: Vec<ItemRecord>) -> Result<OrderRecord, Stor
         updated_at: row.time("updated_at")?,
         completed_at: row.opt_time("completed_at")?,
         estimated_completion: row.opt_time("estimated_completion")?,
+        notes: row.opt_text("notes")?,
+        rush: row.flag("rush")?,
     })
 }
 

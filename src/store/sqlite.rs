@@ -36,7 +36,7 @@ pub struct SqliteStore {
 
 const ORDER_COLUMNS: &str = "id, number, customer_name, type, table_number, delivery_address, \
      total_amount, priority, status, processed_by, created_at, updated_at, completed_at, \
-     estimated_completion";
+     estimated_completion, notes, rush";
 
 /// Times are stored as fixed-width RFC 3339 UTC text so that text order is time order.
 fn ts(t: DateTime<Utc>) -> String {
@@ -122,7 +122,7 @@ impl SqliteStore {
             return Ok(Vec::new());
         }
         let mut qb = QueryBuilder::new(
-            "SELECT order_id, name, quantity, price FROM order_items WHERE order_id IN (",
+            "SELECT order_id, name, quantity, price, notes FROM order_items WHERE order_id IN (",
         );
         let mut list = qb.separated(", ");
         for id in ids {
@@ -230,8 +230,8 @@ impl Store for SqliteStore {
         let number = order_number(day, sequence);
         let order_id: i64 = sqlx::query_scalar(
             "INSERT INTO orders (created_at, updated_at, number, customer_name, type, table_number, \
-                                 delivery_address, total_amount, priority, placement_key) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                 delivery_address, total_amount, priority, placement_key, notes) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&now)
         .bind(&now)
@@ -243,17 +243,20 @@ impl Store for SqliteStore {
         .bind(order.total().to_string())
         .bind(i64::from(order.priority()))
         .bind(key)
+        .bind(order.notes.as_deref())
         .fetch_one(&mut *tx)
         .await?;
         for item in &order.items {
             sqlx::query(
-                "INSERT INTO order_items (created_at, order_id, name, quantity, price) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO order_items (created_at, order_id, name, quantity, price, notes) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
             )
             .bind(&now)
             .bind(order_id)
             .bind(&item.name)
             .bind(i64::from(item.quantity))
             .bind(item.price.to_string())
+            .bind(item.notes.as_deref())
             .execute(&mut *tx)
             .await?;
         }
@@ -349,6 +352,29 @@ impl Store for SqliteStore {
             orders: self.records(rows).await?,
             total: u64::try_from(total).unwrap_or_default(),
         })
+    }
+
+    async fn finished(&self, limit: u32) -> Result<Vec<OrderRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE status IN ('completed', 'cancelled') \
+             ORDER BY updated_at DESC, id DESC LIMIT ?"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        self.records(rows).await
+    }
+
+    async fn set_rush(&self, number: &str, rush: bool) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE orders SET rush = ? \
+             WHERE number = ? AND status IN ('received', 'cooking', 'ready')",
+        )
+        .bind(rush)
+        .bind(number)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn transition(

@@ -1,17 +1,20 @@
-//! The console's state and the one message vocabulary: terminal keys, store refreshes, broker
-//! events and task results all arrive as a [`Msg`]; [`update`] applies them and returns the
-//! [`Command`]s (effects) for the event loop to run. Nothing here does I/O.
+//! The console's state and the one message vocabulary: terminal keys, store readings, status
+//! updates, the links' health and task results all arrive as a [`Msg`]; [`update`] applies them
+//! and returns the [`Command`]s (effects) for the event loop to run. Nothing here does I/O.
+//! Keys and the mouse are read in [`super::keys`].
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
 
-use chrono::{DateTime, Utc};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use tui_input::Input;
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use ratatui::crossterm::event::{KeyEvent, MouseEvent};
+use ratatui::layout::Rect;
 
 use super::form::{self, MenuItem, OrderForm, WorkerForm};
-use crate::broker::BrokerStatus;
-use crate::config::CookTimes;
+use super::health::{Health, Level};
+use super::queue::{Queue, short};
+use crate::config::TicketTargets;
 use crate::domain::{OrderDraft, OrderStatus, Specialty, StatusUpdate};
 use crate::store::{HistoryEntry, OrderRecord, WorkerRecord};
 use crate::supervisor::TaskState;
@@ -22,6 +25,10 @@ pub const NO_SUSPEND: &str =
 
 /// The status feed keeps this many lines.
 pub const FEED_LIMIT: usize = 500;
+/// The recall list shows this many finished orders.
+pub const RECALL_LIMIT: u32 = 50;
+/// An offline worker leaves the pane this long after its last heartbeat (`x` clears at once).
+pub const OFFLINE_LINGER_SECS: i64 = 300;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -30,16 +37,43 @@ pub enum Pane {
     Feed,
 }
 
+impl Pane {
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Orders => "orders",
+            Pane::Workers => "workers",
+            Pane::Feed => "feed",
+        }
+    }
+}
+
+/// What opens over the panes; each owns its keys while open.
 #[derive(Debug, Clone)]
 pub enum Overlay {
     Help,
+    Messages {
+        scroll: usize,
+    },
     NewOrder(Box<OrderForm>),
     NewWorker(WorkerForm),
     Detail {
         number: String,
+        /// The order as last read (it may have left the queue).
+        order: Option<Box<OrderRecord>>,
         history: Vec<HistoryEntry>,
+        scroll: usize,
     },
-    Filter,
+    /// Cancel asks first; Tab opens the reason field.
+    ConfirmCancel {
+        number: String,
+        reason: Option<tui_input::Input>,
+    },
+    Recall {
+        /// `None` while the store is read.
+        orders: Option<Vec<OrderRecord>>,
+        selected: usize,
+    },
+    Search(tui_input::Input),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,12 +81,6 @@ pub enum ApiState {
     Starting,
     Listening(SocketAddr),
     Unavailable(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    Urgency,
-    Age,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,55 +92,91 @@ pub struct FeedLine {
     pub by: String,
 }
 
+/// The time zone the screen shows (logs and the API stay UTC).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Notice {
-    Info(String),
-    Error(String),
+pub struct Zone {
+    pub name: String,
+    pub offset: FixedOffset,
+}
+
+impl Default for Zone {
+    fn default() -> Self {
+        Zone {
+            name: "UTC".into(),
+            offset: Utc.fix(),
+        }
+    }
+}
+
+impl Zone {
+    pub fn local(&self, t: DateTime<Utc>) -> DateTime<FixedOffset> {
+        t.with_timezone(&self.offset)
+    }
+}
+
+/// Where the mouse may point, recorded by the view as it draws.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hit {
+    Pane(Pane),
+    Order(String),
+    Worker(String),
+    RecallRow(usize),
 }
 
 /// Everything the screen shows; the event loop alone owns it.
 #[derive(Debug, Clone)]
 pub struct App {
     pub now: DateTime<Utc>,
-    pub orders: Vec<OrderRecord>,
+    pub zone: Zone,
+    pub queue: Queue,
     pub workers: Vec<WorkerRecord>,
+    pub selected_worker: Option<String>,
+    /// Workers this process runs (only these can be stopped from here).
+    pub local_workers: BTreeSet<String>,
+    /// Workers asked to stop and not yet offline.
+    pub stopping: Vec<String>,
+    /// Offline workers seen before this are not shown (`x`).
+    pub offline_cleared_at: Option<DateTime<Utc>>,
     /// Newest first.
     pub feed: VecDeque<FeedLine>,
-    pub focus: Pane,
-    pub selected_order: usize,
-    pub selected_worker: usize,
     pub feed_offset: usize,
-    pub filter: Input,
-    pub sort: Sort,
+    pub focus: Pane,
     pub overlay: Option<Overlay>,
-    pub notice: Option<Notice>,
-    pub database_up: bool,
-    pub broker: Option<BrokerStatus>,
+    pub health: Health,
+    /// The last time the store answered; the queue is stale while the database is down.
+    pub synced_at: Option<DateTime<Utc>>,
     pub broker_kind: String,
     pub database_kind: String,
     pub api: ApiState,
     pub menu: Vec<MenuItem>,
-    pub cook_times: CookTimes,
-    /// Late and very late, as multiples of the type's cooking time.
-    pub late_after: f32,
-    pub very_late_after: f32,
-    /// Workers asked to stop and not yet offline.
-    pub stopping: Vec<String>,
-    pub last_completed: Option<String>,
+    pub targets: TicketTargets,
+    /// This console's name in the status log (`changed_by`).
+    pub station: String,
+    pub bell: bool,
+    /// Orders this console bumped, newest last (`r` recalls the last).
+    pub bumped: Vec<String>,
     pub log_path: String,
     pub quitting: bool,
     /// When each recent order reached ready, and how long it took from received.
     pub ready_times: VecDeque<(DateTime<Utc>, i64)>,
     pub received_times: VecDeque<DateTime<Utc>>,
+    /// The screen's size, for the smallest-size notice and paging.
+    pub size: (u16, u16),
+    /// What the last frame drew where (for the mouse).
+    pub hits: RefCell<Vec<(Rect, Hit)>>,
 }
 
 /// What the event loop is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     PlaceOrder(OrderDraft),
-    Cancel(String),
+    Cancel {
+        number: String,
+        reason: Option<String>,
+    },
     Complete(String),
     Recall(String),
+    Rush(String, bool),
     StartWorker {
         name: String,
         specialty: Specialty,
@@ -120,6 +184,10 @@ pub enum Command {
     },
     StopWorker(String),
     LoadHistory(String),
+    /// An order the queue does not know yet (a status update named it).
+    LoadOrder(String),
+    LoadFinished,
+    Bell,
     /// Stop the workers gracefully, then leave; `force` leaves at once.
     Quit {
         force: bool,
@@ -129,16 +197,30 @@ pub enum Command {
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
     Tick(DateTime<Utc>),
+    /// The zone the screen shows, read from the system at each tick (it may change with DST).
+    Zone(Zone),
+    /// The store's active orders (the periodic reconciliation).
     Orders(Vec<OrderRecord>),
+    /// One order read because an update named it.
+    Order(OrderRecord),
     Workers(Vec<WorkerRecord>),
     Update(StatusUpdate),
-    Broker(BrokerStatus),
-    Database(bool),
+    /// The broker: up, or down with the reason.
+    Broker(Result<(), String>),
+    /// The database: up, or down with the reason.
+    Database(Result<(), String>),
     Api(ApiState),
     /// A command finished: what to say in the status line.
     Done(Result<String, String>),
-    History(String, Vec<HistoryEntry>),
+    /// The order form's submit: placed (the notice), or why not (the form stays open).
+    Placed(Result<String, String>),
+    /// A bump went through (`r` can recall it).
+    Bumped(String),
+    History(String, Option<OrderRecord>, Vec<HistoryEntry>),
+    Finished(Vec<OrderRecord>),
     WorkerStarted(String),
     /// SIGINT, SIGTERM or SIGHUP: the same as `q` (a second one leaves at once).
     Signal(&'static str),
@@ -151,90 +233,37 @@ pub enum Msg {
 }
 
 impl App {
-    pub fn new(now: DateTime<Utc>, cook_times: CookTimes, log_path: String) -> App {
+    pub fn new(now: DateTime<Utc>, log_path: String) -> App {
         App {
             now,
-            orders: Vec::new(),
+            zone: Zone::default(),
+            queue: Queue::default(),
             workers: Vec::new(),
+            selected_worker: None,
+            local_workers: BTreeSet::new(),
+            stopping: Vec::new(),
+            offline_cleared_at: None,
             feed: VecDeque::new(),
-            focus: Pane::Orders,
-            selected_order: 0,
-            selected_worker: 0,
             feed_offset: 0,
-            filter: Input::default(),
-            sort: Sort::Urgency,
+            focus: Pane::Orders,
             overlay: None,
-            notice: None,
-            database_up: true,
-            broker: None,
+            health: Health::default(),
+            synced_at: None,
             broker_kind: String::new(),
             database_kind: String::new(),
             api: ApiState::Starting,
             menu: form::default_menu(),
-            cook_times,
-            late_after: 1.0,
-            very_late_after: 2.0,
-            stopping: Vec::new(),
-            last_completed: None,
+            targets: TicketTargets::default(),
+            station: "console".into(),
+            bell: false,
+            bumped: Vec::new(),
             log_path,
             quitting: false,
             ready_times: VecDeque::new(),
             received_times: VecDeque::new(),
+            size: (120, 40),
+            hits: RefCell::new(Vec::new()),
         }
-    }
-
-    /// The orders on the queue, filtered and sorted as chosen.
-    pub fn visible_orders(&self) -> Vec<&OrderRecord> {
-        let needle = self.filter.value().trim().to_lowercase();
-        let mut v: Vec<&OrderRecord> = self
-            .orders
-            .iter()
-            .filter(|o| {
-                needle.is_empty()
-                    || [
-                        o.number.as_str(),
-                        o.customer_name.as_str(),
-                        o.order_type.as_str(),
-                        o.status.as_str(),
-                    ]
-                    .iter()
-                    .any(|f| f.to_lowercase().contains(&needle))
-                    || o.processed_by
-                        .as_deref()
-                        .is_some_and(|p| p.to_lowercase().contains(&needle))
-            })
-            .collect();
-        match self.sort {
-            // Still to cook first, the most urgent (priority, then oldest) on top.
-            Sort::Urgency => v.sort_by_key(|o| {
-                (
-                    o.status != OrderStatus::Received && o.status != OrderStatus::Cooking,
-                    std::cmp::Reverse(o.priority),
-                    o.created_at,
-                )
-            }),
-            Sort::Age => v.sort_by_key(|o| o.created_at),
-        }
-        v
-    }
-
-    pub fn selected_order(&self) -> Option<&OrderRecord> {
-        self.visible_orders().get(self.selected_order).copied()
-    }
-
-    /// Item counts still to cook ("all day").
-    pub fn all_day(&self) -> BTreeMap<String, u32> {
-        let mut counts = BTreeMap::new();
-        for o in self
-            .orders
-            .iter()
-            .filter(|o| matches!(o.status, OrderStatus::Received | OrderStatus::Cooking))
-        {
-            for i in &o.items {
-                *counts.entry(i.name.clone()).or_insert(0) += i.quantity;
-            }
-        }
-        counts
     }
 
     /// Orders received in the last minute.
@@ -251,35 +280,53 @@ impl App {
         (n > 0).then(|| self.ready_times.iter().map(|(_, s)| s).sum::<i64>() / n)
     }
 
-    pub fn queue_depth(&self) -> usize {
-        self.orders
+    /// Whether what the queue shows may be old (the store cannot be read).
+    pub fn stale(&self) -> bool {
+        self.health.database.is_down()
+    }
+
+    /// The workers the pane lists: offline ones leave after a while, or at `x`.
+    pub fn shown_workers(&self) -> Vec<&WorkerRecord> {
+        self.workers
             .iter()
-            .filter(|o| o.status == OrderStatus::Received)
-            .count()
+            .filter(|w| {
+                w.effective_status(self.now) != "offline"
+                    || (self.now.signed_duration_since(w.last_seen).num_seconds()
+                        < OFFLINE_LINGER_SECS
+                        && self.offline_cleared_at.is_none_or(|at| w.last_seen > at))
+            })
+            .collect()
     }
 
-    fn say(&mut self, notice: Notice) {
-        self.notice = Some(notice);
+    pub fn selected_worker(&self) -> Option<&WorkerRecord> {
+        let shown = self.shown_workers();
+        self.selected_worker
+            .as_deref()
+            .and_then(|n| shown.iter().find(|w| w.name == n).copied())
+            .or_else(|| shown.first().copied())
     }
 
-    /// Background news (a worker started, the broker is back) never hides an error the
-    /// operator has not seen to yet.
-    fn mention(&mut self, text: String) {
-        if !matches!(self.notice, Some(Notice::Error(_))) {
-            self.notice = Some(Notice::Info(text));
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.health.say(self.now, Level::Info, text);
+    }
+
+    /// Background news: shown unless a fresh error is on the line.
+    pub fn news(&mut self, text: impl Into<String>) {
+        self.health.say(self.now, Level::News, text);
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.health.say(self.now, Level::Error, text);
+    }
+
+    /// A queue change that moved the selection is said.
+    pub fn moved(&mut self, said: Option<String>) {
+        if let Some(text) = said {
+            self.info(text);
         }
     }
 
-    fn clamp(&mut self) {
-        let n = self.visible_orders().len();
-        self.selected_order = self.selected_order.min(n.saturating_sub(1));
-        self.selected_worker = self
-            .selected_worker
-            .min(self.workers.len().saturating_sub(1));
-        self.feed_offset = self.feed_offset.min(self.feed.len().saturating_sub(1));
-    }
-
-    fn suggest_worker_name(&self) -> String {
+    pub fn suggest_worker_name(&self) -> String {
         (1..)
             .map(|i| format!("chef_{i}"))
             .find(|n| {
@@ -287,19 +334,47 @@ impl App {
                     .workers
                     .iter()
                     .any(|w| &w.name == n && w.effective_status(self.now) != "offline")
+                    && !self.local_workers.contains(n)
             })
             .unwrap_or_default()
+    }
+
+    /// One line naming an order as the kitchen knows it: number, table or customer, items.
+    pub fn describe(&self, number: &str) -> String {
+        match self.queue.get(number) {
+            Some(o) => {
+                let who = match o.table_number {
+                    Some(t) => format!("table {t}, {}", o.customer_name),
+                    None => o.customer_name.clone(),
+                };
+                let items: Vec<String> = o
+                    .items
+                    .iter()
+                    .map(|i| format!("{}×{}", i.quantity, i.name))
+                    .collect();
+                format!("{} ({who}): {}", short(number), items.join(", "))
+            }
+            None => short(number),
+        }
     }
 }
 
 /// Applies one message; returns what the event loop should do.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
     match msg {
-        Msg::Key(key) => return on_key(app, key),
+        Msg::Key(key) => return super::keys::on_key(app, key),
+        Msg::Mouse(m) => super::keys::on_mouse(app, m),
+        Msg::Resize(w, h) => app.size = (w, h),
         Msg::Tick(now) => app.now = now,
+        Msg::Zone(zone) => app.zone = zone,
         Msg::Orders(orders) => {
-            app.orders = orders;
-            app.clamp();
+            app.synced_at = Some(app.now);
+            let said = app.queue.reconcile(orders);
+            app.moved(said);
+        }
+        Msg::Order(order) => {
+            let said = app.queue.upsert(order);
+            app.moved(said);
         }
         Msg::Workers(workers) => {
             app.stopping.retain(|n| {
@@ -308,85 +383,131 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
                     .any(|w| &w.name == n && w.status != "offline")
             });
             app.workers = workers;
-            app.clamp();
         }
-        Msg::Update(u) => {
-            match u.new_status {
-                OrderStatus::Received => app.received_times.push_back(u.timestamp),
-                OrderStatus::Ready => {
-                    if let Some(o) = app.orders.iter().find(|o| o.number == u.order_number) {
-                        let secs = u
-                            .timestamp
-                            .signed_duration_since(o.created_at)
-                            .num_seconds();
-                        app.ready_times.push_back((u.timestamp, secs.max(0)));
-                    }
-                }
-                OrderStatus::Completed => app.last_completed = Some(u.order_number.clone()),
-                _ => {}
+        Msg::Update(u) => return on_update(app, u),
+        Msg::Broker(reading) => app.health.broker(reading, app.now),
+        Msg::Database(reading) => {
+            if reading.is_ok() {
+                app.synced_at = Some(app.now);
             }
-            while app.received_times.len() > 1000 {
-                app.received_times.pop_front();
-            }
-            while app.ready_times.len() > 50 {
-                app.ready_times.pop_front();
-            }
-            app.feed.push_front(FeedLine {
-                at: u.timestamp,
-                order_number: u.order_number,
-                from: u.old_status,
-                to: u.new_status,
-                by: u.changed_by,
-            });
-            app.feed.truncate(FEED_LIMIT);
-            if app.feed_offset > 0 {
-                app.feed_offset += 1; // keep the lines being read in place
-            }
-            app.clamp();
+            app.health.database(reading, app.now)
         }
-        Msg::Broker(status) => {
-            if app.broker == Some(BrokerStatus::Reconnecting) && status == BrokerStatus::Connected {
-                app.say(Notice::Info(
-                    "the broker is back; waiting orders go out now".into(),
-                ));
-            }
-            app.broker = Some(status);
-        }
-        Msg::Database(up) => app.database_up = up,
         Msg::Api(state) => {
             if let ApiState::Unavailable(why) = &state {
-                app.say(Notice::Error(why.clone()));
+                app.error(why.clone());
             }
             app.api = state;
         }
-        Msg::Done(Ok(text)) => app.say(Notice::Info(text)),
-        Msg::Done(Err(text)) => app.say(Notice::Error(text)),
-        Msg::History(number, history) => app.overlay = Some(Overlay::Detail { number, history }),
+        Msg::Done(Ok(text)) => app.info(text),
+        Msg::Done(Err(text)) => app.error(text),
+        Msg::Placed(result) => on_placed(app, result),
+        Msg::Bumped(number) => {
+            app.bumped.retain(|n| n != &number);
+            app.bumped.push(number);
+            if app.bumped.len() > RECALL_LIMIT as usize {
+                app.bumped.remove(0);
+            }
+        }
+        Msg::History(number, order, history) => {
+            app.overlay = Some(Overlay::Detail {
+                number,
+                order: order.map(Box::new),
+                history,
+                scroll: 0,
+            })
+        }
+        Msg::Finished(orders) => {
+            if let Some(Overlay::Recall { orders: slot, .. }) = &mut app.overlay {
+                *slot = Some(orders);
+            }
+        }
         Msg::WorkerStarted(name) => {
-            app.mention(format!("worker {name} started"));
+            app.local_workers.insert(name.clone());
+            app.news(format!("worker {name} started"));
         }
         Msg::Signal(name) => {
             let commands = quit(app);
-            app.say(Notice::Info(format!(
+            app.info(format!(
                 "{name}: stopping the workers gracefully… again to leave at once"
-            )));
+            ));
             return commands;
         }
-        Msg::Suspend => app.say(Notice::Info(NO_SUSPEND.into())),
+        Msg::Suspend => app.info(NO_SUSPEND),
         Msg::Task(name, state) => on_task(app, &name, state),
-        Msg::Stopped(Ok(())) => app.say(Notice::Info("stopped".into())),
-        Msg::Stopped(Err(why)) => app.say(Notice::Error(why)),
+        Msg::Stopped(Ok(())) => app.info("stopped"),
+        Msg::Stopped(Err(why)) => app.error(why),
     }
     Vec::new()
 }
 
+/// A status update: the feed, the numbers, and the queue changed in place (an order it does not
+/// know is read from the store).
+fn on_update(app: &mut App, u: StatusUpdate) -> Vec<Command> {
+    let mut commands = Vec::new();
+    match u.new_status {
+        OrderStatus::Received => {
+            app.received_times.push_back(u.timestamp);
+            if app.bell {
+                commands.push(Command::Bell);
+            }
+        }
+        OrderStatus::Ready => {
+            if let Some(o) = app.queue.get(&u.order_number) {
+                let secs = u
+                    .timestamp
+                    .signed_duration_since(o.created_at)
+                    .num_seconds();
+                app.ready_times.push_back((u.timestamp, secs.max(0)));
+            }
+        }
+        _ => {}
+    }
+    while app.received_times.len() > 1000 {
+        app.received_times.pop_front();
+    }
+    while app.ready_times.len() > 50 {
+        app.ready_times.pop_front();
+    }
+    match app.queue.apply(&u) {
+        Ok(said) => app.moved(said),
+        Err(number) => commands.push(Command::LoadOrder(number)),
+    }
+    app.feed.push_front(FeedLine {
+        at: u.timestamp,
+        order_number: u.order_number,
+        from: u.old_status,
+        to: u.new_status,
+        by: u.changed_by,
+    });
+    app.feed.truncate(FEED_LIMIT);
+    if app.feed_offset > 0 {
+        app.feed_offset = (app.feed_offset + 1).min(app.feed.len().saturating_sub(1)); // keep the lines being read in place
+    }
+    commands
+}
+
+fn on_placed(app: &mut App, result: Result<String, String>) {
+    match result {
+        Ok(text) => {
+            if matches!(app.overlay, Some(Overlay::NewOrder(_))) {
+                app.overlay = None;
+            }
+            app.info(text);
+        }
+        Err(why) => {
+            if let Some(Overlay::NewOrder(form)) = &mut app.overlay {
+                form.failed(why.clone());
+            }
+            app.error(format!("the order was not placed: {why}"));
+        }
+    }
+}
+
 /// `q`, Ctrl-C or a signal: the first asks for a graceful stop, the next leaves at once.
-fn quit(app: &mut App) -> Vec<Command> {
+pub fn quit(app: &mut App) -> Vec<Command> {
     let force = app.quitting;
     app.quitting = true;
-    app.say(Notice::Info(
-        "stopping the workers gracefully… q again to leave at once".into(),
-    ));
+    app.info("stopping the workers gracefully… q again to leave at once");
     vec![Command::Quit { force }]
 }
 
@@ -394,167 +515,20 @@ fn quit(app: &mut App) -> Vec<Command> {
 fn on_task(app: &mut App, name: &str, state: TaskState) {
     let worker = name.strip_prefix("worker ");
     match (worker, state) {
-        (Some(w), TaskState::Stopped) => app.say(Notice::Info(format!("{w} is offline"))),
-        (Some(w), TaskState::Failed { error }) => app.say(Notice::Error(format!("{w}: {error}"))),
+        (Some(w), TaskState::Stopped) => {
+            app.local_workers.remove(w);
+            app.info(format!("{w} is offline"))
+        }
+        (Some(w), TaskState::Failed { error }) => {
+            app.local_workers.remove(w);
+            app.error(format!("{w}: {error}"))
+        }
         (None, TaskState::Stopped | TaskState::Running) | (Some(_), TaskState::Running) => {}
-        (_, TaskState::Restarting { error }) => app.say(Notice::Error(format!(
+        (_, TaskState::Restarting { error }) => app.error(format!(
             "{name} stopped unexpectedly ({error}); restarting it"
-        ))),
-        (None, TaskState::Failed { error }) => {
-            app.say(Notice::Error(format!("{name} failed: {error}")))
-        }
+        )),
+        (None, TaskState::Failed { error }) => app.error(format!("{name} failed: {error}")),
     }
-}
-
-fn on_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
-    if key.modifiers.contains(KeyModifiers::CONTROL) {
-        match key.code {
-            // Ctrl-C is `q`, wherever the focus is; pressed again it forces.
-            KeyCode::Char('c') => return quit(app),
-            KeyCode::Char('z') => {
-                app.say(Notice::Info(NO_SUSPEND.into()));
-                return Vec::new();
-            }
-            _ => {}
-        }
-    }
-    if let Some(overlay) = app.overlay.take() {
-        return on_overlay_key(app, overlay, key);
-    }
-    match key.code {
-        KeyCode::Char('q') => return quit(app),
-        KeyCode::Char('?') => app.overlay = Some(Overlay::Help),
-        KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => {
-            app.focus = match app.focus {
-                Pane::Orders => Pane::Workers,
-                Pane::Workers => Pane::Feed,
-                Pane::Feed => Pane::Orders,
-            }
-        }
-        KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => {
-            app.focus = match app.focus {
-                Pane::Orders => Pane::Feed,
-                Pane::Workers => Pane::Orders,
-                Pane::Feed => Pane::Workers,
-            }
-        }
-        KeyCode::Down | KeyCode::Char('j') => move_selection(app, 1),
-        KeyCode::Up | KeyCode::Char('k') => move_selection(app, -1),
-        KeyCode::Char('n') => {
-            app.overlay = Some(Overlay::NewOrder(Box::new(OrderForm::new(
-                app.menu.clone(),
-            ))))
-        }
-        KeyCode::Char('w') => {
-            app.overlay = Some(Overlay::NewWorker(WorkerForm::new(
-                app.suggest_worker_name(),
-            )))
-        }
-        KeyCode::Char('s') => match app
-            .workers
-            .get(app.selected_worker)
-            .filter(|_| app.focus == Pane::Workers)
-        {
-            Some(w) => {
-                let name = w.name.clone();
-                app.stopping.push(name.clone());
-                return vec![Command::StopWorker(name)];
-            }
-            None => app.say(Notice::Error(
-                "select a worker first (Tab to the workers pane)".into(),
-            )),
-        },
-        KeyCode::Char('c') | KeyCode::Char('b') | KeyCode::Enter => {
-            match app.selected_order().map(|o| o.number.clone()) {
-                Some(n) => {
-                    return vec![match key.code {
-                        KeyCode::Char('c') => Command::Cancel(n),
-                        KeyCode::Char('b') => Command::Complete(n),
-                        _ => Command::LoadHistory(n),
-                    }];
-                }
-                None => app.say(Notice::Error("no order selected".into())),
-            }
-        }
-        KeyCode::Char('r') => match app.last_completed.clone() {
-            Some(n) => return vec![Command::Recall(n)],
-            None => app.say(Notice::Error("nothing completed to recall yet".into())),
-        },
-        KeyCode::Char('/') => app.overlay = Some(Overlay::Filter),
-        KeyCode::Esc => {
-            app.filter = Input::default();
-            app.notice = None;
-            app.clamp();
-        }
-        KeyCode::Char('o') => {
-            app.sort = match app.sort {
-                Sort::Urgency => Sort::Age,
-                Sort::Age => Sort::Urgency,
-            };
-        }
-        _ => {}
-    }
-    Vec::new()
-}
-
-fn move_selection(app: &mut App, delta: isize) {
-    let step = |v: usize, len: usize| {
-        (v as isize + delta).clamp(0, len.saturating_sub(1) as isize) as usize
-    };
-    match app.focus {
-        Pane::Orders => app.selected_order = step(app.selected_order, app.visible_orders().len()),
-        Pane::Workers => app.selected_worker = step(app.selected_worker, app.workers.len()),
-        Pane::Feed => app.feed_offset = step(app.feed_offset, app.feed.len()),
-    }
-}
-
-fn on_overlay_key(app: &mut App, overlay: Overlay, key: KeyEvent) -> Vec<Command> {
-    if key.code == KeyCode::Esc {
-        return Vec::new(); // closed
-    }
-    match overlay {
-        Overlay::Help | Overlay::Detail { .. } => {
-            if !matches!(
-                key.code,
-                KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter
-            ) {
-                app.overlay = Some(overlay);
-            }
-        }
-        Overlay::Filter => {
-            if key.code != KeyCode::Enter {
-                form::edit(&mut app.filter, key);
-                app.overlay = Some(Overlay::Filter);
-            }
-            app.selected_order = 0;
-            app.clamp();
-        }
-        Overlay::NewOrder(mut f) => match f.key(key) {
-            Some(draft) => return vec![Command::PlaceOrder(draft)],
-            None => {
-                if key.code == KeyCode::Enter {
-                    let first = f
-                        .errors
-                        .first()
-                        .map(|e| format!("{}: {}", e.field, e.message))
-                        .unwrap_or_default();
-                    app.say(Notice::Error(first));
-                }
-                app.overlay = Some(Overlay::NewOrder(f));
-            }
-        },
-        Overlay::NewWorker(mut f) => match f.key(key) {
-            Some((name, specialty, prefetch)) => {
-                return vec![Command::StartWorker {
-                    name,
-                    specialty,
-                    prefetch,
-                }];
-            }
-            None => app.overlay = Some(Overlay::NewWorker(f)),
-        },
-    }
-    Vec::new()
 }
 
 #[cfg(test)]

@@ -2,21 +2,42 @@
 //! store refresh, the broker's status, the tasks' board, and the terminal's keys.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::time::Duration;
 
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::app::Msg;
+use super::app::{Msg, Zone};
+use super::health::reason;
 use crate::assembly::Assembly;
+use crate::broker::BrokerStatus;
 use crate::domain::{OrderStatus, StatusUpdate, visible};
 use crate::store::{OrderQuery, OrderRecord, WorkerRecord};
 use crate::supervisor::{OnExit, TaskError};
 
 /// Active orders the queue shows at most (newest first from the store, then sorted on screen).
 const QUEUE_LIMIT: u32 = 5_000;
+/// The store's whole queue is read every this many seconds (updates arrive in between).
+const RECONCILE_EVERY: u64 = 5;
+
+/// The zone the screen shows at `now`: `TZ` or the system's zone name, and its offset then.
+pub(super) fn zone(now: chrono::DateTime<chrono::Utc>) -> Zone {
+    use chrono::{Local, Offset, TimeZone};
+    let offset = Local.offset_from_utc_datetime(&now.naive_utc()).fix();
+    let name = std::env::var("TZ")
+        .ok()
+        .map(|t| t.trim_start_matches(':').to_string())
+        .filter(|t| !t.is_empty())
+        .or_else(|| iana_time_zone::get_timezone().ok())
+        .unwrap_or_else(|| "local".into());
+    let name = if offset.local_minus_utc() == 0 && name == "UTC" {
+        name
+    } else {
+        format!("{name} {offset}")
+    };
+    Zone { name, offset }
+}
 
 /// SIGINT, SIGTERM and SIGHUP as messages (the terminal's own Ctrl-C arrives as a key); SIGTSTP
 /// is caught so that it cannot freeze the kitchen.
@@ -54,15 +75,10 @@ pub(super) fn spawn_signals(tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
 /// Status updates, store refreshes (every second and right after an update), broker status,
 /// the tasks' board and the clock tick, all as messages.
 pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
-    let refresh = Arc::new(Notify::new());
     if let Some(broker) = kitchen.broker().cloned() {
-        let (feed_broker, feed_tx, feed_refresh) = (broker.clone(), tx.clone(), refresh.clone());
+        let (feed_broker, feed_tx) = (broker.clone(), tx.clone());
         kitchen.spawn("status feed", OnExit::Restart, move |stop| {
-            let (broker, tx, refresh) = (
-                feed_broker.clone(),
-                feed_tx.clone(),
-                feed_refresh.clone(),
-            );
+            let (broker, tx) = (feed_broker.clone(), feed_tx.clone());
             async move {
                 let mut updates = broker
                     .subscribe_updates("console")
@@ -73,11 +89,11 @@ pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
                         () = stop.cancelled() => return Ok(()),
                         d = updates.next() => d.ok_or_else(|| TaskError::transient("the subscription ended"))?,
                     };
+                    // Applied in place by the queue; the store read only reconciles.
                     if let Ok(mut u) = serde_json::from_slice::<StatusUpdate>(&d.body) {
                         shown(&mut u.order_number);
                         shown(&mut u.changed_by);
                         let _ = tx.send(Msg::Update(u)).await;
-                        refresh.notify_one();
                     }
                     if let Err(e) = d.ack().await {
                         tracing::warn!(action = "ack_failed", error = %e, "cannot acknowledge a status update");
@@ -90,7 +106,18 @@ pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
         tokio::spawn(async move {
             loop {
                 let s = *status.borrow_and_update();
-                if tx.send(Msg::Broker(s)).await.is_err() || status.changed().await.is_err() {
+                // Before the first attempt has an answer there is nothing to say.
+                let reading = match (s, broker.last_error()) {
+                    (BrokerStatus::Connected, _) => Some(Ok(())),
+                    (BrokerStatus::Reconnecting, Some(e)) => Some(Err(reason(&e))),
+                    (BrokerStatus::Reconnecting, None) => None,
+                };
+                if let Some(r) = reading
+                    && tx.send(Msg::Broker(r)).await.is_err()
+                {
+                    return;
+                }
+                if status.changed().await.is_err() {
                     return;
                 }
             }
@@ -115,8 +142,7 @@ pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
     };
     // Supervised: a refresh that died would freeze the screen on old data without a word.
     kitchen.spawn("screen refresh", OnExit::Restart, move |stop| {
-        let (store, clock, tx, refresh) =
-            (store.clone(), clock.clone(), tx.clone(), refresh.clone());
+        let (store, clock, tx) = (store.clone(), clock.clone(), tx.clone());
         async move {
             let active = OrderQuery {
                 statuses: vec![
@@ -128,24 +154,51 @@ pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
                 limit: QUEUE_LIMIT,
                 offset: 0,
             };
+            let mut tick: u64 = 0;
             loop {
                 let now = clock.now();
-                let msgs = match (store.list_orders(&active).await, store.workers().await) {
-                    (Ok(page), Ok(workers)) => vec![
-                        Msg::Database(true),
-                        Msg::Orders(page.orders.into_iter().map(shown_order).collect()),
-                        Msg::Workers(workers.into_iter().map(shown_worker).collect()),
-                        Msg::Tick(now),
-                    ],
-                    _ => vec![Msg::Database(false), Msg::Tick(now)],
-                };
+                // Workers and the clock every second; the whole queue every few (updates are
+                // applied in place, this only reconciles), and at once after an outage.
+                let reconcile = tick.is_multiple_of(RECONCILE_EVERY);
+                let mut msgs = vec![Msg::Tick(now), Msg::Zone(zone(now))];
+                match store.workers().await {
+                    Ok(workers) => {
+                        msgs.push(Msg::Workers(
+                            workers.into_iter().map(shown_worker).collect(),
+                        ));
+                        let read = if reconcile {
+                            Some(store.list_orders(&active).await)
+                        } else {
+                            None
+                        };
+                        match read {
+                            Some(Err(e)) => {
+                                msgs.push(Msg::Database(Err(reason(&e.to_string()))));
+                                tick = 0;
+                            }
+                            Some(Ok(page)) => {
+                                msgs.push(Msg::Database(Ok(())));
+                                msgs.push(Msg::Orders(
+                                    page.orders.into_iter().map(shown_order).collect(),
+                                ));
+                                tick += 1;
+                            }
+                            None => {
+                                msgs.push(Msg::Database(Ok(())));
+                                tick += 1;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        msgs.push(Msg::Database(Err(reason(&e.to_string()))));
+                        tick = 0;
+                    }
+                }
                 for m in msgs {
                     let _ = tx.send(m).await;
                 }
-                // Age timers tick once a second; an update refreshes at once.
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    () = refresh.notified() => {}
                     () = stop.cancelled() => return Ok(()),
                 }
             }
@@ -161,12 +214,16 @@ pub(super) fn shown(text: &mut String) {
     }
 }
 
-fn shown_order(mut o: OrderRecord) -> OrderRecord {
+pub(super) fn shown_order(mut o: OrderRecord) -> OrderRecord {
     shown(&mut o.number);
     shown(&mut o.customer_name);
     o.delivery_address.as_mut().map(shown);
     o.processed_by.as_mut().map(shown);
-    o.items.iter_mut().for_each(|i| shown(&mut i.name));
+    o.notes.as_mut().map(shown);
+    o.items.iter_mut().for_each(|i| {
+        shown(&mut i.name);
+        i.notes.as_mut().map(shown);
+    });
     o
 }
 
@@ -190,9 +247,11 @@ pub(super) fn spawn_terminal_reader(tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
                             return;
                         }
                     }
-                    // A resize only needs a redraw; a tick asks for one.
-                    Ok(Event::Resize(..)) => {
-                        let _ = tx.blocking_send(Msg::Tick(chrono::Utc::now()));
+                    Ok(Event::Mouse(m)) => {
+                        let _ = tx.blocking_send(Msg::Mouse(m));
+                    }
+                    Ok(Event::Resize(w, h)) => {
+                        let _ = tx.blocking_send(Msg::Resize(w, h));
                     }
                     Ok(_) => {}
                     Err(_) => return,

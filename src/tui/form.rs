@@ -1,11 +1,14 @@
-//! The console's forms: a new order (menu, type, table or address, customer) validated as you
-//! type with the API's own rules, and a new worker.
+//! The console's forms: a new order (type, table or address, menu, name, note) checked with
+//! the API's own rules, and a new worker checked as the CLI checks it. A field's errors show
+//! once it was left or the form submitted; a failed submit keeps everything typed.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
-use tui_input::{Input, InputRequest};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui_input::Input;
 
+use super::input::edit;
 use crate::domain::{
-    Field, FieldError, ItemDraft, Money, OrderDraft, OrderType, Specialty, validate,
+    Field, FieldError, ItemDraft, MAX_QUANTITY, Money, OrderDraft, OrderType, Specialty,
+    check_worker_name, validate,
 };
 
 /// One dish on the console's menu.
@@ -35,60 +38,137 @@ pub fn default_menu() -> Vec<MenuItem> {
     .collect()
 }
 
-/// Applies an editing key to a text input; true if it was one.
-pub fn edit(input: &mut Input, key: KeyEvent) -> bool {
-    let request = match key.code {
-        KeyCode::Char(c) => InputRequest::InsertChar(c),
-        KeyCode::Backspace => InputRequest::DeletePrevChar,
-        KeyCode::Delete => InputRequest::DeleteNextChar,
-        KeyCode::Left => InputRequest::GoToPrevChar,
-        KeyCode::Right => InputRequest::GoToNextChar,
-        KeyCode::Home => InputRequest::GoToStart,
-        KeyCode::End => InputRequest::GoToEnd,
-        _ => return false,
-    };
-    input.handle(request);
-    true
+/// The order types' letters, the same in the order form, the worker form and the main screen.
+pub fn type_letter(t: OrderType) -> char {
+    match t {
+        OrderType::DineIn => 'd',
+        OrderType::Takeout => 't',
+        OrderType::Delivery => 'v',
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+fn type_of_letter(c: char) -> Option<OrderType> {
+    OrderType::ALL.into_iter().find(|t| type_letter(*t) == c)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum OrderField {
-    Menu,
     Type,
     Place,
+    Menu,
     Customer,
+    Note,
+}
+
+impl OrderField {
+    const ALL: [OrderField; 5] = [
+        OrderField::Type,
+        OrderField::Place,
+        OrderField::Menu,
+        OrderField::Customer,
+        OrderField::Note,
+    ];
+
+    /// The form field an API error names (`items[2].price` → the menu).
+    fn of_error(field: &str) -> OrderField {
+        match field {
+            f if f.starts_with("items") => OrderField::Menu,
+            "customer_name" => OrderField::Customer,
+            "table_number" | "delivery_address" => OrderField::Place,
+            "notes" => OrderField::Note,
+            _ => OrderField::Type,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderField::Type => "Type",
+            OrderField::Place => "Place",
+            OrderField::Menu => "Menu",
+            OrderField::Customer => "Name",
+            OrderField::Note => "Note",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct OrderForm {
     pub field: OrderField,
     pub menu: Vec<MenuItem>,
-    pub quantities: Vec<i64>,
+    pub quantities: Vec<u32>,
     pub cursor: usize,
+    /// Letters typed in the menu: the cursor is on the first dish they find.
+    pub search: String,
     pub kind: OrderType,
     pub table: Input,
     pub address: Input,
     pub customer: Input,
+    pub note: Input,
+    /// Fields the operator has left (their errors show), and whether Enter was pressed.
+    pub left: Vec<OrderField>,
+    pub submitted: bool,
     /// What the rules say of the draft now (empty: it can be placed).
     pub errors: Vec<FieldError>,
+    /// A word about the last key (the quantity cap, a search that found nothing).
+    pub hint: Option<String>,
+    /// Placing: the draft went to the kitchen and the answer is awaited.
+    pub sending: bool,
+    /// Why the last submit failed (the form stays open with everything typed).
+    pub failure: Option<String>,
 }
 
 impl OrderForm {
-    pub fn new(menu: Vec<MenuItem>) -> OrderForm {
+    /// A form for `kind`, its focus on the first field to fill (the type is chosen).
+    pub fn new(menu: Vec<MenuItem>, kind: Option<OrderType>) -> OrderForm {
         let quantities = vec![0; menu.len()];
         let mut form = OrderForm {
-            field: OrderField::Menu,
+            field: OrderField::Type,
             menu,
             quantities,
             cursor: 0,
-            kind: OrderType::DineIn,
+            search: String::new(),
+            kind: kind.unwrap_or(OrderType::DineIn),
             table: Input::default(),
             address: Input::default(),
             customer: Input::default(),
+            note: Input::default(),
+            left: Vec::new(),
+            submitted: false,
             errors: Vec::new(),
+            hint: None,
+            sending: false,
+            failure: None,
         };
+        if kind.is_some() {
+            form.field = form.next_field(OrderField::Type, 1);
+        }
         form.check();
         form
+    }
+
+    /// Whether a field is asked for this order type (no table for takeout).
+    pub fn applies(&self, field: OrderField) -> bool {
+        field != OrderField::Place || self.kind != OrderType::Takeout
+    }
+
+    fn next_field(&self, from: OrderField, step: isize) -> OrderField {
+        let all = OrderField::ALL;
+        let mut i = all.iter().position(|f| *f == from).unwrap_or(0) as isize;
+        loop {
+            i = (i + step).rem_euclid(all.len() as isize);
+            let f = all[i as usize];
+            if self.applies(f) {
+                return f;
+            }
+        }
+    }
+
+    fn go(&mut self, step: isize) {
+        if !self.left.contains(&self.field) {
+            self.left.push(self.field);
+        }
+        self.search.clear();
+        self.field = self.next_field(self.field, step);
     }
 
     /// The draft the API would receive for what is on screen.
@@ -115,8 +195,9 @@ impl OrderForm {
             .map(|(m, q)| {
                 Field::Given(ItemDraft {
                     name: Field::Given(m.name.clone()),
-                    quantity: Field::Given(*q),
+                    quantity: Field::Given(i64::from(*q)),
                     price: Field::Given(m.price.to_string()),
+                    notes: Field::Absent,
                 })
             })
             .collect();
@@ -134,11 +215,26 @@ impl OrderForm {
                 Field::Absent
             },
             items: Field::Given(items),
+            notes: text(&self.note),
         }
     }
 
     fn check(&mut self) {
         self.errors = validate(&self.draft()).err().unwrap_or_default();
+    }
+
+    /// The errors to show now: of the fields left, or all after a submit; in field order.
+    pub fn shown_errors(&self) -> Vec<String> {
+        let mut shown: Vec<(OrderField, String)> = self
+            .errors
+            .iter()
+            .map(|e| (OrderField::of_error(&e.field), e))
+            .filter(|(f, _)| self.submitted || self.left.contains(f))
+            .map(|(f, e)| (f, format!("{}: {}", f.label(), e.message)))
+            .collect();
+        shown.sort_by_key(|(f, _)| *f);
+        shown.dedup();
+        shown.into_iter().map(|(_, e)| e).collect()
     }
 
     /// The first rule broken by a field (`items` covers every item line).
@@ -153,102 +249,213 @@ impl OrderForm {
         self.menu
             .iter()
             .zip(&self.quantities)
-            .map(|(m, q)| m.price * u32::try_from(*q).unwrap_or(0))
+            .map(|(m, q)| m.price * *q)
             .sum()
+    }
+
+    /// The text input the cursor is in, if the focused field is one.
+    pub fn input(&self) -> Option<&Input> {
+        match self.field {
+            OrderField::Place if self.kind == OrderType::Delivery => Some(&self.address),
+            OrderField::Place => Some(&self.table),
+            OrderField::Customer => Some(&self.customer),
+            OrderField::Note => Some(&self.note),
+            OrderField::Type | OrderField::Menu => None,
+        }
     }
 
     /// Handles a key; `Some(draft)` when the order is to be placed.
     pub fn key(&mut self, key: KeyEvent) -> Option<OrderDraft> {
-        use OrderField::*;
+        self.hint = None;
         match key.code {
-            KeyCode::Tab => {
-                self.field = match self.field {
-                    Menu => Type,
-                    Type => Place,
-                    Place => Customer,
-                    Customer => Menu,
-                }
-            }
-            KeyCode::BackTab => {
-                self.field = match self.field {
-                    Menu => Customer,
-                    Type => Menu,
-                    Place => Type,
-                    Customer => Place,
-                }
-            }
-            KeyCode::Enter => {
-                self.check();
-                return self.errors.is_empty().then(|| self.draft());
-            }
+            KeyCode::Tab => self.go(1),
+            KeyCode::BackTab => self.go(-1),
+            KeyCode::Enter => return self.submit(),
             _ => match self.field {
-                Menu => match key.code {
-                    KeyCode::Up | KeyCode::Char('k') => self.cursor = self.cursor.saturating_sub(1),
-                    KeyCode::Down | KeyCode::Char('j') => {
-                        self.cursor = (self.cursor + 1).min(self.menu.len().saturating_sub(1))
-                    }
-                    KeyCode::Char('+') | KeyCode::Right | KeyCode::Char(' ') => {
-                        if let Some(q) = self.quantities.get_mut(self.cursor) {
-                            *q = (*q + 1).min(10);
-                        }
-                    }
-                    KeyCode::Char('-') | KeyCode::Left => {
-                        if let Some(q) = self.quantities.get_mut(self.cursor) {
-                            *q = (*q - 1).max(0);
-                        }
-                    }
-                    _ => {}
-                },
-                Type => {
-                    let all = OrderType::ALL;
-                    let i = all.iter().position(|t| *t == self.kind).unwrap_or(0);
-                    match key.code {
-                        KeyCode::Right | KeyCode::Char(' ') | KeyCode::Char('l') => {
-                            self.kind = all[(i + 1) % 3]
-                        }
-                        KeyCode::Left | KeyCode::Char('h') => self.kind = all[(i + 2) % 3],
-                        KeyCode::Char('d') => self.kind = OrderType::DineIn,
-                        KeyCode::Char('t') => self.kind = OrderType::Takeout,
-                        KeyCode::Char('v') => self.kind = OrderType::Delivery,
-                        _ => {}
-                    }
+                OrderField::Type => self.type_key(key),
+                OrderField::Place if self.kind == OrderType::DineIn => self.table_key(key),
+                OrderField::Place => {
+                    edit(&mut self.address, key);
                 }
-                Place => {
-                    let input = if self.kind == OrderType::Delivery {
-                        &mut self.address
-                    } else {
-                        &mut self.table
-                    };
-                    edit(input, key);
-                }
-                Customer => {
+                OrderField::Menu => self.menu_key(key),
+                OrderField::Customer => {
                     edit(&mut self.customer, key);
+                }
+                OrderField::Note => {
+                    edit(&mut self.note, key);
                 }
             },
         }
         self.check();
         None
     }
+
+    fn submit(&mut self) -> Option<OrderDraft> {
+        if self.sending {
+            self.hint = Some("placing… the kitchen has not answered yet".into());
+            return None;
+        }
+        self.submitted = true;
+        self.check();
+        if let Some(first) = self
+            .errors
+            .iter()
+            .map(|e| OrderField::of_error(&e.field))
+            .min()
+        {
+            self.field = first;
+            return None;
+        }
+        self.sending = true;
+        self.failure = None;
+        Some(self.draft())
+    }
+
+    fn type_key(&mut self, key: KeyEvent) {
+        let all = OrderType::ALL;
+        let i = all.iter().position(|t| *t == self.kind).unwrap_or(0);
+        match key.code {
+            KeyCode::Right | KeyCode::Char(' ') | KeyCode::Char('l') => {
+                self.kind = all[(i + 1) % all.len()]
+            }
+            KeyCode::Left | KeyCode::Char('h') => self.kind = all[(i + all.len() - 1) % all.len()],
+            KeyCode::Char(c) => match type_of_letter(c) {
+                // A type's letter chooses it and moves on: that is all this field asks.
+                Some(t) => {
+                    self.kind = t;
+                    self.go(1);
+                }
+                None => self.hint = Some("d dine-in, t takeout, v delivery".into()),
+            },
+            _ => {}
+        }
+    }
+
+    /// Digits only; once no larger table could follow (12: 120 is past 100), on to the menu.
+    fn table_key(&mut self, key: KeyEvent) {
+        if let KeyCode::Char(c) = key.code
+            && !c.is_ascii_digit()
+            && !key.modifiers.contains(KeyModifiers::CONTROL)
+        {
+            self.hint = Some("a table is a number from 1 to 100".into());
+            return;
+        }
+        edit(&mut self.table, key);
+        if matches!(key.code, KeyCode::Char(_))
+            && let Ok(n) = self.table.value().parse::<i64>()
+            && (1..=crate::domain::MAX_TABLE).contains(&n)
+            && n * 10 > crate::domain::MAX_TABLE
+        {
+            self.go(1);
+        }
+    }
+
+    /// Arrows move; letters search the dishes; a digit sets the quantity of the dish under the
+    /// cursor and moves down (quantities typed down the menu); + and - step.
+    fn menu_key(&mut self, key: KeyEvent) {
+        let last = self.menu.len().saturating_sub(1);
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Up | KeyCode::Char('p') if ctrl || key.code == KeyCode::Up => {
+                self.search.clear();
+                self.cursor = self.cursor.saturating_sub(1);
+            }
+            KeyCode::Down | KeyCode::Char('n') if ctrl || key.code == KeyCode::Down => {
+                self.search.clear();
+                self.cursor = (self.cursor + 1).min(last);
+            }
+            KeyCode::Char(d) if d.is_ascii_digit() => {
+                self.set_quantity(d.to_digit(10).unwrap_or(0));
+                self.search.clear();
+                self.cursor = (self.cursor + 1).min(last);
+            }
+            KeyCode::Char('+') | KeyCode::Char(' ') | KeyCode::Right => {
+                let q = self.quantities.get(self.cursor).copied().unwrap_or(0);
+                self.set_quantity(q + 1);
+            }
+            KeyCode::Char('-') | KeyCode::Left => {
+                let q = self.quantities.get(self.cursor).copied().unwrap_or(0);
+                self.set_quantity(q.saturating_sub(1));
+            }
+            KeyCode::Backspace => {
+                self.search.pop();
+                self.find();
+            }
+            KeyCode::Char(c) if !ctrl => {
+                self.search.push(c);
+                self.find();
+            }
+            _ => {}
+        }
+    }
+
+    fn set_quantity(&mut self, q: u32) {
+        let cap = MAX_QUANTITY as u32;
+        if q > cap {
+            self.hint = Some(format!("{cap} is the most of one dish on an order"));
+        }
+        if let Some(slot) = self.quantities.get_mut(self.cursor) {
+            *slot = q.min(cap);
+        }
+    }
+
+    /// The cursor to the first dish starting with the search, else containing it.
+    fn find(&mut self) {
+        let s = self.search.to_lowercase();
+        if s.is_empty() {
+            return;
+        }
+        let names: Vec<String> = self.menu.iter().map(|m| m.name.to_lowercase()).collect();
+        let found = names
+            .iter()
+            .position(|n| n.starts_with(&s))
+            .or_else(|| names.iter().position(|n| n.contains(&s)));
+        match found {
+            Some(i) => self.cursor = i,
+            None => self.hint = Some(format!("no dish matches \"{}\"", self.search)),
+        }
+    }
+
+    /// The kitchen refused or could not be reached: stay open, say why.
+    pub fn failed(&mut self, why: String) {
+        self.sending = false;
+        self.failure = Some(why);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerField {
+    Name,
+    Types,
+    Prefetch,
 }
 
 /// Starting a worker: a name, the types it cooks, its prefetch.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WorkerForm {
+    pub field: WorkerField,
     pub name: Input,
-    /// dine_in, takeout, delivery; none ticked means all.
+    /// In `OrderType::ALL`'s order; none ticked means all.
     pub types: [bool; 3],
     pub prefetch: u16,
-    /// Why the name cannot start a worker, once Enter was pressed with it.
-    pub error: Option<String>,
+    /// The name was left or Enter pressed: its errors show.
+    pub checked: bool,
+    /// Digits typed since the prefetch field was entered (the first replaces the value).
+    typed: bool,
 }
+
+/// The most orders one worker holds at once from the console's form.
+pub const MAX_FORM_PREFETCH: u16 = 50;
 
 impl WorkerForm {
     pub fn new(suggested: String) -> WorkerForm {
         WorkerForm {
+            field: WorkerField::Name,
             name: Input::new(suggested),
             types: [false; 3],
             prefetch: 1,
-            error: None,
+            checked: false,
+            typed: false,
         }
     }
 
@@ -262,24 +469,75 @@ impl WorkerForm {
         )
     }
 
+    /// Why the name cannot start a worker (the CLI's own rule), once it may be shown.
+    pub fn error(&self) -> Option<String> {
+        if !self.checked {
+            return None;
+        }
+        check_worker_name(self.name.value().trim()).err()
+    }
+
     /// `Some((name, specialty, prefetch))` on Enter with a usable name.
     pub fn key(&mut self, key: KeyEvent) -> Option<(String, Specialty, u16)> {
         match key.code {
             KeyCode::Enter => {
+                self.checked = true;
                 let name = self.name.value().trim().to_string();
-                match crate::domain::check_worker_name(&name) {
-                    Ok(()) => return Some((name, self.specialty(), self.prefetch)),
-                    Err(why) => self.error = Some(why),
+                if check_worker_name(&name).is_ok() {
+                    return Some((name, self.specialty(), self.prefetch));
                 }
+                self.field = WorkerField::Name;
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                self.checked = true;
+                self.typed = false;
+                let forward = key.code == KeyCode::Tab;
+                self.field = match (self.field, forward) {
+                    (WorkerField::Name, true) | (WorkerField::Prefetch, false) => {
+                        WorkerField::Types
+                    }
+                    (WorkerField::Types, true) | (WorkerField::Name, false) => {
+                        WorkerField::Prefetch
+                    }
+                    (WorkerField::Prefetch, true) | (WorkerField::Types, false) => {
+                        WorkerField::Name
+                    }
+                };
             }
             KeyCode::F(n @ 1..=3) => self.types[usize::from(n - 1)] ^= true,
-            KeyCode::Up => self.prefetch = (self.prefetch + 1).min(50),
-            KeyCode::Down => self.prefetch = self.prefetch.saturating_sub(1).max(1),
-            _ => {
-                edit(&mut self.name, key);
-                self.error = None;
-            }
+            _ => match self.field {
+                WorkerField::Name => {
+                    edit(&mut self.name, key);
+                }
+                WorkerField::Types => {
+                    if let KeyCode::Char(c) = key.code
+                        && let Some(i) = OrderType::ALL.iter().position(|t| type_letter(*t) == c)
+                    {
+                        self.types[i] ^= true;
+                    }
+                }
+                WorkerField::Prefetch => self.prefetch_key(key),
+            },
         }
         None
+    }
+
+    fn prefetch_key(&mut self, key: KeyEvent) {
+        self.prefetch = match key.code {
+            KeyCode::Up | KeyCode::Char('+') => self.prefetch.saturating_add(1),
+            KeyCode::Down | KeyCode::Char('-') => self.prefetch.saturating_sub(1),
+            KeyCode::Backspace => self.prefetch / 10,
+            KeyCode::Char(d) if d.is_ascii_digit() => {
+                let d = d.to_digit(10).unwrap_or(0) as u16;
+                let typed = std::mem::replace(&mut self.typed, true);
+                if typed {
+                    self.prefetch.saturating_mul(10) + d
+                } else {
+                    d
+                }
+            }
+            _ => self.prefetch,
+        }
+        .clamp(1, MAX_FORM_PREFETCH);
     }
 }

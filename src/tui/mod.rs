@@ -4,6 +4,10 @@
 pub mod app;
 mod feeds;
 pub mod form;
+pub mod health;
+mod input;
+mod keys;
+pub mod queue;
 pub mod run;
 pub mod view;
 

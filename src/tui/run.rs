@@ -8,10 +8,12 @@
 //! loop is a task of its own, so the stop still runs).
 
 use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use tokio::sync::mpsc;
 
 use super::app::{ApiState, App, Command, Msg, update};
 use super::feeds::{spawn_feeds, spawn_signals, spawn_terminal_reader};
+use super::queue::short;
 use crate::assembly::{Assembly, AssemblyError, BrokerChoice, Plan, Shutdown};
 use crate::config::Config;
 use crate::domain::Transition;
@@ -55,7 +57,7 @@ enum Exit {
 pub async fn run(
     config: &Config,
     log_path: String,
-    default_workers: u16,
+    workers: Option<u16>,
 ) -> Result<(), ConsoleError> {
     let plan = Plan {
         store: true,
@@ -84,31 +86,46 @@ pub async fn run(
     };
     let _ = tx.send(Msg::Api(api)).await;
     spawn_feeds(&kitchen, tx.clone());
-    // The embedded default cooks at once; with RabbitMQ the workers usually run elsewhere.
-    if kitchen.broker().is_some_and(|b| b.kind() == "memory") {
-        for i in 1..=default_workers {
-            let mut spec = WorkerSpec::new(format!("chef_{i}"));
-            spec.cook_times = config.kitchen.cook_time;
-            match kitchen.start_worker(spec, OnExit::Restart) {
-                Ok(()) => {
-                    let _ = tx.send(Msg::WorkerStarted(format!("chef_{i}"))).await;
-                }
-                Err(e) => {
-                    let _ = tx.send(Msg::Done(Err(e.to_string()))).await;
-                }
-            }
-        }
+    // The embedded default cooks at once; with RabbitMQ the workers usually run elsewhere, so
+    // only those asked for with --workers start here.
+    let embedded = kitchen.broker().is_some_and(|b| b.kind() == "memory");
+    let count = workers.unwrap_or(if embedded { 1 } else { 0 });
+    for i in 1..=count {
+        let name = format!("chef_{i}");
+        let mut spec = WorkerSpec::new(name.clone());
+        spec.cook_times = config.kitchen.cook_time;
+        let msg = match kitchen.start_worker(spec, OnExit::Restart) {
+            Ok(()) => Msg::WorkerStarted(name),
+            Err(e) => Msg::Done(Err(format!("{name} did not start: {e}"))),
+        };
+        let _ = tx.send(msg).await;
+    }
+    if count == 0 {
+        let _ = tx
+            .send(Msg::Done(Ok(
+                "no worker runs in this console (w starts one; --workers N at start)".into(),
+            )))
+            .await;
     }
     let shutdown = kitchen.shutdown();
     let signals = spawn_signals(tx.clone());
     let terminal = ratatui::init();
+    // The mouse: clicks select, the wheel scrolls. Given back on every way out, a panic too.
+    let _ = ratatui::crossterm::execute!(std::io::stdout(), EnableMouseCapture);
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = ratatui::crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        hook(info);
+    }));
     let input = spawn_terminal_reader(tx.clone());
     let effects = Effects {
         kitchen,
         tx,
         cook_times: config.kitchen.cook_time,
+        station: station_name(config),
     };
     let ended = tokio::spawn(event_loop(terminal, app, rx, effects)).await;
+    let _ = ratatui::crossterm::execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     signals.abort();
     input.abort();
@@ -124,8 +141,22 @@ pub async fn run(
     }
 }
 
+/// The configured station, else the host name (what `changed_by` says of this console).
+fn station_name(config: &Config) -> String {
+    let configured = config.console.station.trim();
+    if !configured.is_empty() {
+        return configured.to_string();
+    }
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    if host.is_empty() {
+        "console".into()
+    } else {
+        host
+    }
+}
+
 fn new_app(config: &Config, kitchen: &Assembly, log_path: String) -> App {
-    let mut app = App::new(kitchen.clock().now(), config.kitchen.cook_time, log_path);
+    let mut app = App::new(kitchen.clock().now(), log_path);
     app.database_kind = kitchen
         .store()
         .map(|s| s.backend())
@@ -136,8 +167,13 @@ fn new_app(config: &Config, kitchen: &Assembly, log_path: String) -> App {
         .map(|b| b.kind())
         .unwrap_or_default()
         .into();
-    app.late_after = config.console.late_after;
-    app.very_late_after = config.console.very_late_after;
+    app.targets = config.console.targets;
+    app.station = station_name(config);
+    app.bell = config.console.bell;
+    app.zone = super::feeds::zone(app.now);
+    if let Ok((w, h)) = ratatui::crossterm::terminal::size() {
+        app.size = (w, h);
+    }
     let menu: Vec<super::form::MenuItem> = config
         .console
         .menu
@@ -204,17 +240,15 @@ async fn event_loop(
     }
 }
 
-fn say(result: Result<String, ServiceError>) -> Msg {
-    Msg::Done(result.map_err(|e| {
-        match e {
-            ServiceError::Invalid(errors) => errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-            other => other.to_string(),
-        }
-    }))
+fn words(e: ServiceError) -> String {
+    match e {
+        ServiceError::Invalid(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
 }
 
 /// Runs the console's commands against the kitchen; each answers with a `Msg`.
@@ -222,6 +256,8 @@ struct Effects {
     kitchen: Assembly,
     tx: mpsc::Sender<Msg>,
     cook_times: crate::config::CookTimes,
+    /// `changed_by` of this console's actions.
+    station: String,
 }
 
 impl Effects {
@@ -234,39 +270,78 @@ impl Effects {
         });
     }
 
-    fn run(&mut self, command: Command) {
+    /// Runs `work` as a task and sends the message it makes.
+    fn answer<F>(&self, work: F)
+    where
+        F: std::future::Future<Output = Msg> + Send + 'static,
+    {
         let tx = self.tx.clone();
-        let Some(orders) = self.kitchen.orders().cloned() else {
+        tokio::spawn(async move {
+            let _ = tx.send(work.await).await;
+        });
+    }
+
+    fn run(&mut self, command: Command) {
+        let (Some(orders), Some(store)) = (
+            self.kitchen.orders().cloned(),
+            self.kitchen.store().cloned(),
+        ) else {
             return;
         };
         let request_id = format!("console-{}", uuid::Uuid::new_v4().simple());
         match command {
-            Command::PlaceOrder(draft) => {
-                tokio::spawn(async move {
-                    let r = orders
+            Command::PlaceOrder(draft) => self.answer(async move {
+                Msg::Placed(
+                    orders
                         .place(&draft, Some(&request_id), None)
                         .await
-                        .map(|p| format!("placed {} ({})", p.number, p.total));
-                    let _ = tx.send(say(r)).await;
-                });
+                        .map(|p| format!("placed {} ({})", p.number, p.total))
+                        .map_err(words),
+                )
+            }),
+            Command::Cancel { number, reason } => {
+                self.transition(number, Transition::Cancel, reason, request_id)
             }
-            Command::Cancel(n) => self.transition(n, Transition::Cancel, request_id),
-            Command::Complete(n) => self.transition(n, Transition::Complete, request_id),
-            Command::Recall(n) => self.transition(n, Transition::Recall, request_id),
-            Command::LoadHistory(n) => {
-                tokio::spawn(async move {
-                    let msg = match orders.history(&n).await {
-                        Ok(mut h) => {
-                            for e in &mut h {
-                                e.changed_by.as_mut().map(super::feeds::shown);
-                                e.notes.as_mut().map(super::feeds::shown);
-                            }
-                            Msg::History(n, h)
+            Command::Complete(n) => self.transition(n, Transition::Complete, None, request_id),
+            Command::Recall(n) => self.transition(n, Transition::Recall, None, request_id),
+            Command::Rush(n, on) => self.answer(async move {
+                Msg::Done(match store.set_rush(&n, on).await {
+                    Ok(true) if on => Ok(format!("{}: RUSH", short(&n))),
+                    Ok(true) => Ok(format!("{}: rush mark removed", short(&n))),
+                    Ok(false) => Err(format!("{} is no longer on the queue", short(&n))),
+                    Err(e) => Err(format!("the rush mark was not saved: {e}")),
+                })
+            }),
+            Command::LoadHistory(n) => self.answer(async move {
+                match (orders.history(&n).await, store.order(&n).await) {
+                    (Ok(mut h), Ok(order)) => {
+                        for e in &mut h {
+                            e.changed_by.as_mut().map(super::feeds::shown);
+                            e.notes.as_mut().map(super::feeds::shown);
                         }
-                        Err(e) => Msg::Done(Err(e.to_string())),
-                    };
-                    let _ = tx.send(msg).await;
-                });
+                        Msg::History(n, order.map(super::feeds::shown_order), h)
+                    }
+                    (Err(e), _) => Msg::Done(Err(words(e))),
+                    (_, Err(e)) => Msg::Done(Err(e.to_string())),
+                }
+            }),
+            Command::LoadOrder(n) => self.answer(async move {
+                match store.order(&n).await {
+                    Ok(Some(o)) => Msg::Order(super::feeds::shown_order(o)),
+                    // The next reconciliation brings it if this read failed.
+                    _ => Msg::Tick(chrono::Utc::now()),
+                }
+            }),
+            Command::LoadFinished => self.answer(async move {
+                match store.finished(crate::tui::app::RECALL_LIMIT).await {
+                    Ok(v) => Msg::Finished(v.into_iter().map(super::feeds::shown_order).collect()),
+                    Err(e) => Msg::Done(Err(format!("the recent orders cannot be read: {e}"))),
+                }
+            }),
+            Command::Bell => {
+                use std::io::Write;
+                let mut out = std::io::stdout();
+                let _ = out.write_all(b"\x07").and_then(|()| out.flush());
             }
             Command::StartWorker {
                 name,
@@ -281,7 +356,7 @@ impl Effects {
                     Ok(()) => Msg::WorkerStarted(name),
                     Err(e) => Msg::Done(Err(e.to_string())),
                 };
-                let _ = tx.try_send(msg);
+                let _ = self.tx.try_send(msg);
             }
             Command::StopWorker(name) => {
                 let msg = if self.kitchen.stop_worker(&name) {
@@ -289,23 +364,38 @@ impl Effects {
                 } else {
                     Err(format!("{name} runs in another process; stop it there"))
                 };
-                let _ = tx.try_send(Msg::Done(msg));
+                let _ = self.tx.try_send(Msg::Done(msg));
             }
             Command::Quit { .. } => {}
         }
     }
 
-    fn transition(&self, number: String, transition: Transition, request_id: String) {
+    fn transition(
+        &self,
+        number: String,
+        transition: Transition,
+        notes: Option<String>,
+        request_id: String,
+    ) {
         let Some(orders) = self.kitchen.orders().cloned() else {
             return;
         };
+        let station = self.station.clone();
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let r = orders
-                .operator_transition(&number, transition, Some(&request_id))
-                .await
-                .map(|from| format!("{number}: {from} → {}", transition.to()));
-            let _ = tx.send(say(r)).await;
+            let result = orders
+                .operator_transition(&number, transition, &station, notes, Some(&request_id))
+                .await;
+            let msg = match result {
+                Ok(from) => {
+                    if transition == Transition::Complete {
+                        let _ = tx.send(Msg::Bumped(number.clone())).await;
+                    }
+                    Ok(format!("{}: {from} → {}", short(&number), transition.to()))
+                }
+                Err(e) => Err(words(e)),
+            };
+            let _ = tx.send(Msg::Done(msg)).await;
         });
     }
 }

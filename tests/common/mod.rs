@@ -282,6 +282,7 @@ pub fn takeout_draft(price: &str) -> restaurant_tui::domain::OrderDraft {
             name: Field::Given("Pizza".into()),
             quantity: Field::Given(1),
             price: Field::Given(price.into()),
+            ..ItemDraft::default()
         })]),
         ..OrderDraft::default()
     }

@@ -8,17 +8,23 @@ use ratatui::widgets::{Block, Borders, List, ListItem};
 
 use super::Theme;
 use crate::tui::app::{App, Pane};
+use crate::tui::queue::short;
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let items: Vec<ListItem> = app
         .feed
         .iter()
         .skip(app.feed_offset)
+        .take(usize::from(area.height))
         .map(|l| {
             let from = l.from.map(|s| s.as_str()).unwrap_or("new");
             ListItem::new(Line::from(vec![
-                l.at.format("%H:%M:%S ").to_string().fg(Theme::MUTED),
-                l.order_number[13..].to_string().bold(),
+                app.zone
+                    .local(l.at)
+                    .format("%H:%M:%S ")
+                    .to_string()
+                    .fg(Theme::MUTED),
+                short(&l.order_number).bold(),
                 format!(" {from} → ").into(),
                 Span::styled(l.to.as_str(), Theme::status(l.to)),
                 format!(" {}", l.by).fg(Theme::MUTED),

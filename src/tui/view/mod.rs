@@ -1,19 +1,25 @@
-//! Drawing, from `&App` only: no I/O, no state changes. One theme; every region has its helper.
+//! Drawing, from `&App` only: no I/O and no state changes but the scroll position and the mouse
+//! map it records for the next key. One theme; every region has its helper.
 
 mod feed;
+mod forms;
 mod orders;
 mod overlays;
 mod workers;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{ApiState, App, Notice, Overlay};
-use crate::broker::BrokerStatus;
+use super::app::{ApiState, App, Hit, Overlay, Pane};
+use super::health::{Level, Link};
 use crate::domain::OrderStatus;
+
+/// Below this the panes cannot show a ticket; one screen says so instead.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
 
 pub(super) struct Theme;
 
@@ -41,44 +47,83 @@ impl Theme {
             OrderStatus::Completed | OrderStatus::Cancelled => Style::new().fg(Theme::MUTED),
         }
     }
+
+    pub(super) fn banner() -> Style {
+        Style::new()
+            .fg(Color::White)
+            .bg(Theme::VERY_LATE)
+            .add_modifier(Modifier::BOLD)
+    }
 }
 
 pub fn draw(frame: &mut Frame, app: &App) {
+    app.hits.borrow_mut().clear();
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(frame, area);
+        return;
+    }
+    let banners = banners(app);
     let [header, body, footer] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(1 + banners.len().max(1) as u16),
         Constraint::Min(6),
         Constraint::Length(2),
     ])
-    .areas(frame.area());
-    draw_header(frame, header, app);
-    let right_share = if body.width >= 100 { 48 } else { 42 };
+    .areas(area);
+    draw_header(frame, header, app, banners);
+    let right_share = if body.width >= 100 { 45 } else { 40 };
     let [left, right] = Layout::horizontal([
         Constraint::Percentage(100 - right_share),
         Constraint::Percentage(right_share),
     ])
     .areas(body);
     let [workers, feed] =
-        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
+        Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(right);
+    let mut hits = app.hits.borrow_mut();
+    hits.push((left, Hit::Pane(Pane::Orders)));
+    hits.push((workers, Hit::Pane(Pane::Workers)));
+    hits.push((feed, Hit::Pane(Pane::Feed)));
+    drop(hits);
     orders::draw(frame, left, app);
     workers::draw(frame, workers, app);
     feed::draw(frame, feed, app);
     draw_footer(frame, footer, app);
     match &app.overlay {
-        None => {}
+        None | Some(Overlay::Search(_)) => {}
         Some(Overlay::Help) => overlays::help(frame, app),
-        Some(Overlay::NewOrder(form)) => overlays::order_form(frame, form),
-        Some(Overlay::NewWorker(form)) => overlays::worker_form(frame, form),
-        Some(Overlay::Detail { number, history }) => overlays::detail(frame, app, number, history),
-        Some(Overlay::Filter) => {}
+        Some(Overlay::Messages { scroll }) => overlays::messages(frame, app, *scroll),
+        Some(Overlay::NewOrder(form)) => forms::order_form(frame, form),
+        Some(Overlay::NewWorker(form)) => forms::worker_form(frame, form),
+        Some(Overlay::Detail {
+            number,
+            order,
+            history,
+            scroll,
+        }) => overlays::detail(frame, app, number, order.as_deref(), history, *scroll),
+        Some(Overlay::ConfirmCancel { number, reason }) => {
+            overlays::confirm_cancel(frame, app, number, reason.as_ref())
+        }
+        Some(Overlay::Recall { orders, selected }) => {
+            overlays::recall(frame, app, orders.as_deref(), *selected)
+        }
     }
 }
 
-fn dot(up: bool) -> Span<'static> {
-    if up {
-        "●".fg(Theme::OK)
-    } else {
-        "●".fg(Theme::VERY_LATE)
-    }
+fn too_small(frame: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::from("restaurant-tui").bold(),
+        Line::from(format!(
+            "needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is {}×{}.",
+            area.width, area.height
+        )),
+        Line::from("Enlarge it: the kitchen keeps running. q leaves."),
+    ];
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .alignment(Alignment::Center),
+        area,
+    );
 }
 
 pub(super) fn mmss(secs: i64) -> String {
@@ -90,69 +135,154 @@ pub(super) fn mmss(secs: i64) -> String {
     }
 }
 
-fn draw_header(frame: &mut Frame, area: Rect, app: &App) {
-    let broker_up = app.broker != Some(BrokerStatus::Reconnecting);
-    let api = match &app.api {
-        ApiState::Listening(a) => vec![dot(true), format!(" API {a}").into()],
-        ApiState::Starting => vec![dot(false), " API starting".into()],
-        ApiState::Unavailable(_) => vec![dot(false), " API off".into()],
-    };
-    let mut spans: Vec<Span> = vec![
-        " restaurant-tui ".bold().fg(Theme::ACCENT),
-        " ".into(),
-        dot(app.database_up),
-        format!(" DB {} ", app.database_kind).into(),
-        dot(broker_up),
-        format!(" Broker {} ", app.broker_kind).into(),
-    ];
-    spans.extend(api);
-    let stats = format!(
-        " {} orders/min · avg {} received→ready · {} waiting to cook",
-        app.orders_per_minute(),
-        app.average_to_ready()
-            .map(mmss)
-            .unwrap_or_else(|| "–".into()),
-        app.queue_depth()
-    );
-    let second = if broker_up {
-        Line::from(stats.fg(Theme::MUTED))
-    } else {
-        Line::from(" BROKER UNREACHABLE — orders are taken and wait; they go to the kitchen when it returns ".bold().fg(Color::White).bg(Theme::VERY_LATE))
-    };
-    frame.render_widget(Paragraph::new(vec![Line::from(spans), second]), area);
-}
-
-fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
-    let notice = match &app.notice {
-        Some(Notice::Info(t)) => Line::from(format!(" {t}")).fg(Theme::OK),
-        Some(Notice::Error(t)) => Line::from(format!(" ✗ {t}")).fg(Theme::VERY_LATE),
-        None if matches!(app.overlay, Some(Overlay::Filter)) => Line::from(format!(
-            " filter: {}▏ (Enter keeps, Esc clears)",
-            app.filter.value()
-        )),
-        None => Line::from(""),
-    };
-    let hints = Line::from(
-        " n order  w worker  s stop  c cancel  b bump  ⏎ detail  / filter  ? help  q quit",
-    )
-    .fg(Theme::MUTED);
-    frame.render_widget(Paragraph::new(vec![notice, hints]), area);
-}
-
-pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
+fn dot(link: &Link) -> Span<'static> {
+    match link {
+        Link::Up => "●".fg(Theme::OK),
+        Link::Connecting => "○".fg(Theme::LATE),
+        Link::Down { .. } => "✗".fg(Theme::VERY_LATE),
     }
 }
 
-pub(super) fn popup<'a>(title: &'a str) -> Block<'a> {
+/// The worded outages, one line each.
+fn banners(app: &App) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let since = |t| app.zone.local(t).format("%H:%M:%S").to_string();
+    if let Link::Down { reason, since: at } = &app.health.database {
+        lines.push(Line::styled(
+            format!(
+                " DATABASE DOWN since {} ({reason}) · the queue is as it was then ",
+                since(*at)
+            ),
+            Theme::banner(),
+        ));
+    }
+    if let Link::Down { reason, since: at } = &app.health.broker {
+        lines.push(Line::styled(
+            format!(
+                " BROKER DOWN since {} ({reason}) · orders wait in the outbox ",
+                since(*at)
+            ),
+            Theme::banner(),
+        ));
+    }
+    lines
+}
+
+fn draw_header(frame: &mut Frame, area: Rect, app: &App, banners: Vec<Line<'static>>) {
+    let api = match &app.api {
+        ApiState::Listening(a) => vec!["●".fg(Theme::OK), format!(" API {a}").into()],
+        ApiState::Starting => vec!["○".fg(Theme::LATE), " API starting".into()],
+        ApiState::Unavailable(_) => vec!["✗".fg(Theme::VERY_LATE), " API off".into()],
+    };
+    // The product's name only where there is room; the station always (whose screen is this).
+    let name = if area.width >= 100 {
+        " restaurant-tui "
+    } else {
+        " "
+    };
+    let mut spans: Vec<Span> = vec![
+        name.bold().fg(Theme::ACCENT),
+        format!("{} ", app.station).fg(Theme::ACCENT),
+        dot(&app.health.database),
+        format!(" DB {} ", app.database_kind).into(),
+        dot(&app.health.broker),
+        format!(" Broker {} ", app.broker_kind).into(),
+    ];
+    spans.extend(api);
+    let clock = format!(
+        " {} {} ",
+        app.zone.local(app.now).format("%H:%M:%S"),
+        app.zone.name
+    );
+    let [top, rest] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+    let [left, right] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(clock.chars().count() as u16),
+    ])
+    .areas(top);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left);
+    frame.render_widget(Paragraph::new(clock.fg(Theme::MUTED)), right);
+    let below = if banners.is_empty() {
+        vec![Line::from(
+            format!(
+                " {} orders/min · avg {} received→ready · {} waiting to cook",
+                app.orders_per_minute(),
+                app.average_to_ready()
+                    .map(mmss)
+                    .unwrap_or_else(|| "–".into()),
+                app.queue.waiting()
+            )
+            .fg(Theme::MUTED),
+        )]
+    } else {
+        banners
+    };
+    frame.render_widget(Paragraph::new(below), rest);
+}
+
+fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
+    let [first, hints_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    // The search prompt wins over any notice while it is typed; its cursor is the terminal's.
+    if let Some(Overlay::Search(input)) = &app.overlay {
+        let prompt = " search: ";
+        let hint =
+            "  (t12 a table, 12 an order, or a name, dish, address · Enter keeps · Esc clears)";
+        let width = first.width.saturating_sub(prompt.len() as u16 + 1) as usize;
+        let scroll = input.visual_scroll(width);
+        let shown: String = input.value().chars().skip(scroll).take(width).collect();
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                prompt.bold().fg(Theme::ACCENT),
+                shown.clone().into(),
+                hint.fg(Theme::MUTED),
+            ])),
+            first,
+        );
+        let x =
+            first.x + prompt.len() as u16 + (input.visual_cursor().saturating_sub(scroll)) as u16;
+        frame.set_cursor_position((x.min(first.right().saturating_sub(1)), first.y));
+    } else {
+        let notice = match app.health.current(app.now) {
+            Some(n) if n.level != Level::Error => Line::from(format!(" {}", n.text)).fg(Theme::OK),
+            Some(n) => Line::from(format!(" ✗ {}", n.text)).fg(Theme::VERY_LATE),
+            None => Line::from(""),
+        };
+        frame.render_widget(Paragraph::new(notice), first);
+    }
+    let hints = match app.focus {
+        Pane::Orders => {
+            " n/d/t/v order  b bump  c cancel  ⏎ detail  ! rush  r recall  / search  1-5 station  ? help  q quit"
+        }
+        Pane::Workers => {
+            " w start worker  s stop selected  x clear offline  Tab next pane  m messages  ? help  q quit"
+        }
+        Pane::Feed => " ↑↓ scroll the feed  Tab next pane  m messages  ? help  q quit",
+    };
+    frame.render_widget(
+        Paragraph::new(Line::from(hints).fg(Theme::MUTED)),
+        hints_area,
+    );
+}
+
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    area.centered(
+        Constraint::Length(width.min(area.width)),
+        Constraint::Length(height.min(area.height)),
+    )
+}
+
+pub(super) fn popup<'a>(title: impl Into<Line<'a>>) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
         .border_style(Style::new().fg(Theme::ACCENT))
         .title(title)
+}
+
+/// Clears `area` and draws a popup frame on it; returns the inside.
+pub(super) fn open_popup<'a>(frame: &mut Frame, area: Rect, block: Block<'a>) -> Rect {
+    frame.render_widget(Clear, area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
 }

@@ -1,192 +1,328 @@
-//! What opens over the panes: the help, the forms, an order's detail.
+//! What opens over the panes: the help, the message log, an order's detail, the cancel
+//! question, and the recall list.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
-use ratatui::style::{Style, Stylize};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
+use tui_input::Input;
 
-use super::orders::place;
-use super::{Theme, centered, popup};
-use crate::domain::OrderType;
-use crate::tui::app::App;
-use crate::tui::form::{OrderField, OrderForm, WorkerForm};
+use super::orders::{cut, place};
+use super::{Theme, centered, open_popup, popup};
+use crate::store::{HistoryEntry, OrderRecord};
+use crate::tui::app::{App, Hit};
+use crate::tui::health::Level;
+use crate::tui::queue::short;
 
 pub(super) fn help(frame: &mut Frame, app: &App) {
     let keys = [
-        ("n", "new order (menu, type, table or address, name)"),
-        ("w", "start a worker (name, F1-F3 types, ↑↓ prefetch)"),
-        ("s", "stop the selected worker (it finishes its order)"),
-        ("c / b", "cancel / bump (complete) the selected order"),
-        ("r", "recall the last completed order"),
-        ("⏎", "order detail with its history"),
-        ("/  Esc", "filter the queue / clear the filter"),
-        ("o", "sort by urgency or by age"),
-        ("Tab ←→ h l", "move between panes"),
-        ("↑↓ j k", "move in a pane, scroll the feed"),
+        (
+            "n  d t v",
+            "new order (any type / dine-in / takeout / delivery)",
+        ),
+        ("b", "bump the selected ticket (complete it)"),
+        ("c", "cancel the selected ticket (asks; y or ⏎ cancels)"),
+        (
+            "r  R",
+            "recall the last bump from here / the recent-orders list",
+        ),
+        ("⏎  !", "the ticket's detail and history / mark it rush"),
+        (
+            "1-5",
+            "station: all, dine-in, takeout, delivery, expo (ready)",
+        ),
+        (
+            "/  Esc",
+            "search (t12 table, 12 order, name, dish, address) / clear",
+        ),
+        (
+            "j k ↑↓",
+            "move; PgUp PgDn, Ctrl-D Ctrl-U, g G Home End jump",
+        ),
+        (
+            "Tab h l",
+            "next / previous pane; the mouse clicks and scrolls",
+        ),
+        (
+            "w  s  x",
+            "start a worker / stop the selected / clear offline",
+        ),
+        ("o  m", "sort by urgency or age / the message log"),
         ("q", "quit: workers stop gracefully (q again forces)"),
     ];
     let mut lines: Vec<Line> = keys
         .iter()
         .map(|(k, d)| {
             Line::from(vec![
-                format!(" {k:<11}").bold().fg(Theme::ACCENT),
+                format!(" {k:<9}").bold().fg(Theme::ACCENT),
                 (*d).into(),
             ])
         })
         .collect();
     lines.push(Line::from(""));
-    lines.push(Line::from(" log file:").fg(Theme::MUTED));
-    lines.push(Line::from(format!(" {}", app.log_path)).fg(Theme::MUTED));
-    let area = centered(frame.area(), 66, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(popup(" Keys (Esc closes) ")),
-        area,
-    );
-}
-
-pub(super) fn order_form(frame: &mut Frame, form: &OrderForm) {
-    let area = centered(frame.area(), 64, 20);
-    frame.render_widget(Clear, area);
-    let focus = |f: OrderField| {
-        if form.field == f {
-            Style::new().fg(Theme::ACCENT).bold()
-        } else {
-            Style::new()
-        }
-    };
-    let err = |field: &str| {
-        form.error_for(field)
-            .map(|e| format!("  ✗ {e}"))
-            .unwrap_or_default()
-    };
-    let mut lines = vec![Line::styled(
-        format!(" Menu (↑↓ choose, +/- quantity){}", err("items")),
-        focus(OrderField::Menu),
-    )];
-    for (i, (m, q)) in form.menu.iter().zip(&form.quantities).enumerate() {
-        let cursor = if form.field == OrderField::Menu && i == form.cursor {
-            "▶"
-        } else {
-            " "
-        };
-        let line = format!(
-            " {cursor} {q:>2} × {:<18} {:>7}",
-            m.name,
-            m.price.to_string()
-        );
-        lines.push(if *q > 0 {
-            Line::from(line).bold()
-        } else {
-            Line::from(line)
-        });
-    }
-    lines.push(Line::styled(
-        format!(" Type  ◀ {} ▶   (d/t/v)", form.kind),
-        focus(OrderField::Type),
-    ));
-    let (label, value, field) = match form.kind {
-        OrderType::Delivery => ("Address", form.address.value(), "delivery_address"),
-        OrderType::DineIn => ("Table", form.table.value(), "table_number"),
-        OrderType::Takeout => ("Table", "(not for takeout)", "-"),
-    };
-    lines.push(Line::styled(
-        format!(" {label:<8} {value}{}", err(field)),
-        focus(OrderField::Place),
-    ));
-    lines.push(Line::styled(
-        format!(
-            " Name     {}{}",
-            form.customer.value(),
-            err("customer_name")
-        ),
-        focus(OrderField::Customer),
-    ));
     lines.push(
         Line::from(format!(
-            " Total {}   ⏎ place · Tab next field · Esc cancel",
-            form.total()
+            " station {} · times are {} · log file:",
+            app.station, app.zone.name
         ))
         .fg(Theme::MUTED),
     );
-    frame.render_widget(Paragraph::new(lines).block(popup(" New order ")), area);
+    lines.push(Line::from(format!(" {}", app.log_path)).fg(Theme::MUTED));
+    let area = centered(frame.area(), 74, lines.len() as u16 + 2);
+    let inner = open_popup(frame, area, popup(" Keys (Esc closes) "));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
-pub(super) fn worker_form(frame: &mut Frame, form: &WorkerForm) {
-    let area = centered(frame.area(), 50, if form.error.is_some() { 9 } else { 7 });
-    frame.render_widget(Clear, area);
-    let tick = |on: bool| if on { "[x]" } else { "[ ]" };
-    let lines = vec![
-        Line::from(format!(" Name     {}▏", form.name.value())),
-        Line::from(format!(
-            " Cooks    F1 {} dine_in  F2 {} takeout  F3 {} delivery",
-            tick(form.types[0]),
-            tick(form.types[1]),
-            tick(form.types[2])
+pub(super) fn messages(frame: &mut Frame, app: &App, scroll: usize) {
+    let area = centered(frame.area(), 90, frame.area().height.saturating_sub(4));
+    let inner = open_popup(
+        frame,
+        area,
+        popup(format!(
+            " Messages ({}) · newest first · Esc closes ",
+            app.health.log.len()
         )),
+    );
+    let lines: Vec<Line> = app
+        .health
+        .log
+        .iter()
+        .rev()
+        .skip(scroll)
+        .take(usize::from(inner.height))
+        .map(|n| {
+            let style = match n.level {
+                Level::Info | Level::News => Style::new(),
+                Level::Error => Style::new().fg(Theme::BAD),
+            };
+            Line::from(vec![
+                app.zone
+                    .local(n.at)
+                    .format(" %H:%M:%S ")
+                    .to_string()
+                    .fg(Theme::MUTED),
+                Span::styled(n.text.clone(), style),
+            ])
+        })
+        .collect();
+    let lines = if lines.is_empty() {
+        vec![Line::from(" nothing yet").fg(Theme::MUTED)]
+    } else {
+        lines
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn order_lines(o: &OrderRecord, width: usize) -> Vec<Line<'static>> {
+    let mut lines = vec![
         Line::from(format!(
-            " Prefetch {} (↑↓)      none ticked = all types",
-            form.prefetch
+            " {} · {} · {} · {}",
+            o.customer_name,
+            o.order_type,
+            place(o, width.saturating_sub(30)),
+            o.total
+        ))
+        .bold(),
+        Line::from(format!(
+            " {}{}{}",
+            o.status,
+            o.processed_by
+                .as_deref()
+                .map(|c| format!(" by {c}"))
+                .unwrap_or_default(),
+            if o.rush { " · RUSH" } else { "" }
         )),
-        Line::from(" ⏎ start · Esc cancel").fg(Theme::MUTED),
     ];
-    let block = popup(" Start a worker ");
-    let [fields, reason] =
-        Layout::vertical([Constraint::Length(4), Constraint::Fill(1)]).areas(block.inner(area));
-    frame.render_widget(block, area);
-    frame.render_widget(Paragraph::new(lines), fields);
-    if let Some(why) = &form.error {
-        let why = Paragraph::new(Line::from(format!(" {why}")).fg(Theme::BAD));
-        frame.render_widget(why.wrap(Wrap { trim: false }), reason);
+    for it in &o.items {
+        lines.push(Line::from(format!(
+            "   {:>2} × {:<28} {:>7}",
+            it.quantity,
+            it.name,
+            it.price.to_string()
+        )));
+        if let Some(n) = &it.notes {
+            lines.push(Line::from(format!("        ✎ {n}")).fg(Theme::LATE));
+        }
     }
+    if let Some(n) = &o.notes {
+        lines.push(Line::from(format!(" ✎ {n}")).fg(Theme::LATE));
+    }
+    lines
 }
 
 pub(super) fn detail(
     frame: &mut Frame,
     app: &App,
     number: &str,
-    history: &[crate::store::HistoryEntry],
+    loaded: Option<&OrderRecord>,
+    history: &[HistoryEntry],
+    scroll: usize,
 ) {
-    let area = centered(frame.area(), 60, 18);
-    frame.render_widget(Clear, area);
-    let mut lines = Vec::new();
-    if let Some(o) = app.orders.iter().find(|o| o.number == number) {
-        lines.push(
-            Line::from(format!(
-                " {} · {} · {} · {}",
-                o.customer_name,
-                o.order_type,
-                place(o),
-                o.total
-            ))
-            .bold(),
-        );
-        for it in &o.items {
-            lines.push(Line::from(format!(
-                "   {} × {}  {}",
-                it.quantity, it.name, it.price
-            )));
-        }
-        lines.push(Line::from(""));
-    }
+    let area = centered(frame.area(), 76, frame.area().height.saturating_sub(2));
+    let inner = open_popup(
+        frame,
+        area,
+        popup(format!(" {number} ")).title_bottom(
+            Line::from(" b bump · c cancel · r recall · ! rush · ↑↓ PgUp PgDn scroll · Esc close ")
+                .fg(Theme::MUTED),
+        ),
+    );
+    let mut lines = match app.queue.get(number).or(loaded) {
+        Some(o) => order_lines(o, usize::from(inner.width)),
+        None => vec![Line::from(" (no longer on the queue)").fg(Theme::MUTED)],
+    };
+    lines.push(Line::from(""));
+    lines.push(Line::from(format!(" History ({})", app.zone.name)).fg(Theme::MUTED));
     for h in history {
-        lines.push(Line::from(vec![
-            h.changed_at
-                .format(" %H:%M:%S ")
+        let mut spans = vec![
+            app.zone
+                .local(h.changed_at)
+                .format(" %Y-%m-%d %H:%M:%S ")
                 .to_string()
                 .fg(Theme::MUTED),
             Span::styled(
                 format!("{:<10}", h.status.as_str()),
-                Theme::status(h.status),
+                crate::tui::view::Theme::status(h.status),
             ),
             h.changed_by.clone().unwrap_or_default().into(),
-        ]));
+        ];
+        if let Some(n) = &h.notes {
+            spans.push(format!(" · {n}").fg(Theme::LATE));
+        }
+        lines.push(Line::from(spans));
     }
+    let total = lines.len();
+    let scroll = scroll.min(total.saturating_sub(1));
+    let [body, more] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
     frame.render_widget(
-        Paragraph::new(lines).block(popup(" Order (Esc closes) ").title(format!(" {number} "))),
-        area,
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll as u16, 0)),
+        body,
     );
+    let below = total.saturating_sub(scroll + usize::from(body.height));
+    let position = if below > 0 {
+        format!(" ↓ {below} more lines")
+    } else if scroll > 0 {
+        " (end)".into()
+    } else {
+        String::new()
+    };
+    frame.render_widget(Paragraph::new(position).fg(Theme::MUTED), more);
+}
+
+pub(super) fn confirm_cancel(frame: &mut Frame, app: &App, number: &str, reason: Option<&Input>) {
+    let area = centered(frame.area(), 64, 9);
+    let inner = open_popup(
+        frame,
+        area,
+        popup(format!(" Cancel {}? ", short(number))).border_style(Style::new().fg(Theme::BAD)),
+    );
+    let [what, reason_row, keys] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(2),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(format!(" {}", app.describe(number)))
+            .wrap(Wrap { trim: false })
+            .bold(),
+        what,
+    );
+    if let Some(input) = reason {
+        let width = usize::from(reason_row.width.saturating_sub(10)).max(1);
+        let scroll = input.visual_scroll(width);
+        let shown: String = input.value().chars().skip(scroll).take(width).collect();
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                " Reason: ".fg(Theme::ACCENT),
+                shown.into(),
+            ])),
+            reason_row,
+        );
+        let x = reason_row.x + 9 + (input.visual_cursor().saturating_sub(scroll)) as u16;
+        frame.set_cursor_position((x.min(reason_row.right().saturating_sub(1)), reason_row.y));
+    }
+    let hint = if reason.is_some() {
+        " ⏎ cancels with this reason · Esc keeps the order"
+    } else {
+        " y or ⏎ cancels · Tab adds a reason · any other key keeps it"
+    };
+    frame.render_widget(
+        Paragraph::new(hint)
+            .wrap(Wrap { trim: false })
+            .fg(Theme::MUTED),
+        keys,
+    );
+}
+
+pub(super) fn recall(
+    frame: &mut Frame,
+    app: &App,
+    orders: Option<&[OrderRecord]>,
+    selected: usize,
+) {
+    let area = centered(frame.area(), 84, frame.area().height.saturating_sub(4));
+    let inner = open_popup(
+        frame,
+        area,
+        popup(" Recall: recently finished, newest first ").title_bottom(
+            Line::from(" ⏎ back to the pass · ↑↓ PgUp PgDn · Esc close ").fg(Theme::MUTED),
+        ),
+    );
+    let Some(orders) = orders else {
+        frame.render_widget(
+            Paragraph::new(" reading the recent orders…").fg(Theme::MUTED),
+            inner,
+        );
+        return;
+    };
+    if orders.is_empty() {
+        frame.render_widget(
+            Paragraph::new(" no completed or cancelled orders yet").fg(Theme::MUTED),
+            inner,
+        );
+        return;
+    }
+    let rows = usize::from(inner.height).max(1);
+    let first = selected.saturating_sub(rows - 1);
+    let width = usize::from(inner.width);
+    let mut hits = app.hits.borrow_mut();
+    let lines: Vec<Line> = orders
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .map(|(i, o)| {
+            let items: Vec<String> = o
+                .items
+                .iter()
+                .map(|it| format!("{}×{}", it.quantity, it.name))
+                .collect();
+            let text = format!(
+                " {:<6} {:<9} {} {} · {} · {}",
+                short(&o.number),
+                o.status.as_str(),
+                app.zone.local(o.updated_at).format("%H:%M"),
+                o.customer_name,
+                place(o, 20),
+                items.join(", ")
+            );
+            hits.push((
+                Rect::new(inner.x, inner.y + (i - first) as u16, inner.width, 1),
+                Hit::RecallRow(i),
+            ));
+            let line = Line::from(cut(&text, width));
+            if i == selected {
+                line.style(Style::new().add_modifier(Modifier::REVERSED))
+            } else if o.status == crate::domain::OrderStatus::Cancelled {
+                line.fg(Theme::MUTED)
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
 }

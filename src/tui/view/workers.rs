@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, Borders, List, ListItem};
 
 use super::Theme;
 use crate::domain::OrderStatus;
-use crate::tui::app::{App, Pane};
+use crate::tui::app::{App, Hit, Pane};
+use crate::tui::queue::short;
 
 /// `text` cut or padded to exactly `width` characters.
 fn cell(text: &str, width: usize) -> String {
@@ -48,7 +49,17 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .concat()
     };
     let mut items = vec![ListItem::new(Line::from(header).fg(Theme::MUTED))];
-    for (i, w) in app.workers.iter().enumerate() {
+    let shown = app.shown_workers();
+    let selected = app.selected_worker().map(|w| w.name.clone());
+    let mut hits = app.hits.borrow_mut();
+    for (i, w) in shown.iter().enumerate() {
+        let row = area.y + 2 + i as u16;
+        if row < area.bottom().saturating_sub(1) {
+            hits.push((
+                Rect::new(area.x, row, area.width, 1),
+                Hit::Worker(w.name.clone()),
+            ));
+        }
         let status = if app.stopping.contains(&w.name) {
             "stopping"
         } else {
@@ -69,14 +80,25 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Style::new().fg(Theme::OK)
         };
         let in_hand = app
-            .orders
-            .iter()
+            .queue
+            .all()
             .find(|o| {
                 o.status == OrderStatus::Cooking && o.processed_by.as_deref() == Some(&w.name)
             })
-            .map(|o| o.number[13..].to_string())
+            .map(|o| short(&o.number))
             .unwrap_or_default();
-        let mut spans = vec![Span::raw(cell(&w.name, name_width))];
+        let mut spans = vec![Span::raw(cell(
+            &format!(
+                "{}{}",
+                w.name,
+                if app.local_workers.contains(&w.name) {
+                    ""
+                } else {
+                    "↗"
+                }
+            ),
+            name_width,
+        ))];
         if wide {
             spans.push(cell(&w.order_types, 8).fg(Theme::MUTED));
         }
@@ -94,7 +116,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         if wide {
             spans.push(Span::raw(cell(&in_hand, 7)));
         }
-        let style = if i == app.selected_worker && app.focus == Pane::Workers {
+        let style = if selected.as_deref() == Some(w.name.as_str()) && app.focus == Pane::Workers {
             Style::new().add_modifier(Modifier::REVERSED)
         } else {
             Style::new()
@@ -104,6 +126,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Theme::border(app.focus == Pane::Workers))
-        .title(format!(" Workers {} ", app.workers.len()));
+        .title(format!(" Workers {} ", shown.len()))
+        .title_bottom(Line::from(" ↗ runs in another process ").fg(Theme::MUTED));
     frame.render_widget(List::new(items).block(block), area);
 }

@@ -1,0 +1,483 @@
+//! Keys and the mouse. An order key acts only on the ticket the orders pane shows selected, a
+//! worker key only on the worker the workers pane shows selected; in another pane such a key
+//! does nothing but say where to go. Cancel asks first. Every overlay owns its keys while open.
+
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::Position;
+use tui_input::Input;
+
+use super::app::{App, Command, Hit, NO_SUSPEND, Overlay, Pane, quit};
+use super::form::{OrderForm, WorkerForm};
+use super::input::edit;
+use super::queue::{Station, short};
+use crate::domain::{OrderStatus, OrderType};
+
+pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        // Ctrl-C is `q`, wherever the focus is; pressed again it forces.
+        return quit(app);
+    }
+    if ctrl && key.code == KeyCode::Char('z') {
+        app.info(NO_SUSPEND);
+        return Vec::new();
+    }
+    if let Some(overlay) = app.overlay.take() {
+        return on_overlay_key(app, overlay, key);
+    }
+    if let Some(step) = movement(app, key) {
+        move_in_pane(app, step);
+        return Vec::new();
+    }
+    match key.code {
+        KeyCode::Char('q') => return quit(app),
+        KeyCode::Char('?') => app.overlay = Some(Overlay::Help),
+        KeyCode::Char('m') => app.overlay = Some(Overlay::Messages { scroll: 0 }),
+        KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => app.focus = cycle(app.focus, 1),
+        KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => app.focus = cycle(app.focus, -1),
+        KeyCode::Char(c @ '1'..='5') => {
+            let station = Station::ALL[usize::from(c as u8 - b'1')];
+            app.focus = Pane::Orders;
+            let said = app.queue.set_station(station);
+            app.moved(said);
+            app.info(format!("station: {}", station.label()));
+        }
+        KeyCode::Char('/') => {
+            app.focus = Pane::Orders;
+            app.overlay = Some(Overlay::Search(Input::new(app.queue.search().to_string())));
+        }
+        KeyCode::Esc if !app.queue.search().is_empty() => {
+            let said = app.queue.set_search("");
+            app.moved(said);
+            app.info("search cleared");
+        }
+        KeyCode::Esc => app.health.dismiss(),
+        KeyCode::Char('n') => new_order(app, None),
+        KeyCode::Char(c @ ('d' | 't' | 'v')) => {
+            let kind = OrderType::ALL
+                .into_iter()
+                .find(|t| super::form::type_letter(*t) == c);
+            new_order(app, kind);
+        }
+        KeyCode::Char('w') => {
+            app.overlay = Some(Overlay::NewWorker(WorkerForm::new(
+                app.suggest_worker_name(),
+            )))
+        }
+        KeyCode::Char('R') => return open_recall(app),
+        KeyCode::Char('r') => match app.bumped.pop() {
+            Some(n) => return vec![Command::Recall(n)],
+            None => {
+                app.info("nothing bumped from this console yet; here are the recent orders");
+                return open_recall(app);
+            }
+        },
+        KeyCode::Char('o') => {
+            let said = app.queue.toggle_sort();
+            app.moved(said);
+        }
+        KeyCode::Char(c @ ('b' | 'c' | '!')) => return order_key(app, c),
+        KeyCode::Enter if app.focus == Pane::Orders => return order_key(app, '\n'),
+        KeyCode::Enter => app.info(format!(
+            "Enter opens the selected ticket: Tab to the orders pane (the {} pane has focus)",
+            app.focus.title()
+        )),
+        KeyCode::Char('s') => return stop_key(app),
+        KeyCode::Char('x') if app.focus == Pane::Workers => {
+            app.offline_cleared_at = Some(app.now);
+            app.info("offline workers cleared from the pane");
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn new_order(app: &mut App, kind: Option<OrderType>) {
+    app.overlay = Some(Overlay::NewOrder(Box::new(OrderForm::new(
+        app.menu.clone(),
+        kind,
+    ))));
+}
+
+fn open_recall(app: &mut App) -> Vec<Command> {
+    app.overlay = Some(Overlay::Recall {
+        orders: None,
+        selected: 0,
+    });
+    vec![Command::LoadFinished]
+}
+
+fn cycle(p: Pane, step: i8) -> Pane {
+    let all = [Pane::Orders, Pane::Workers, Pane::Feed];
+    let i = all.iter().position(|x| *x == p).unwrap_or(0) as i8;
+    all[(i + step).rem_euclid(3) as usize]
+}
+
+/// A step for the focused pane's selection: lines, pages, half pages, the ends.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    By(isize),
+    First,
+    Last,
+}
+
+fn movement(app: &App, key: KeyEvent) -> Option<Step> {
+    let page = app.queue.page.get().max(1) as isize;
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    Some(match key.code {
+        KeyCode::Down | KeyCode::Char('j') if !ctrl => Step::By(1),
+        KeyCode::Up | KeyCode::Char('k') if !ctrl => Step::By(-1),
+        KeyCode::PageDown => Step::By(page),
+        KeyCode::PageUp => Step::By(-page),
+        KeyCode::Char('d') if ctrl => Step::By((page / 2).max(1)),
+        KeyCode::Char('u') if ctrl => Step::By(-(page / 2).max(1)),
+        KeyCode::Home | KeyCode::Char('g') => Step::First,
+        KeyCode::End | KeyCode::Char('G') => Step::Last,
+        _ => return None,
+    })
+}
+
+fn move_in_pane(app: &mut App, step: Step) {
+    let apply = |from: usize, len: usize| -> usize {
+        let last = len.saturating_sub(1);
+        match step {
+            Step::By(d) => (from as isize + d).clamp(0, last as isize) as usize,
+            Step::First => 0,
+            Step::Last => last,
+        }
+    };
+    match app.focus {
+        Pane::Orders => {
+            let from = app.queue.selected_index().unwrap_or(0);
+            app.queue.select_index(apply(from, app.queue.len()));
+        }
+        Pane::Workers => {
+            let names: Vec<String> = app.shown_workers().iter().map(|w| w.name.clone()).collect();
+            let from = app
+                .selected_worker()
+                .and_then(|w| names.iter().position(|n| *n == w.name))
+                .unwrap_or(0);
+            app.selected_worker = names.get(apply(from, names.len())).cloned();
+        }
+        Pane::Feed => app.feed_offset = apply(app.feed_offset, app.feed.len()),
+    }
+}
+
+/// `b` bump, `c` cancel (asks), `!` rush, Enter detail: on the selected ticket, in the orders
+/// pane only.
+fn order_key(app: &mut App, key: char) -> Vec<Command> {
+    let name = match key {
+        'b' => "b bumps",
+        'c' => "c cancels",
+        '!' => "! marks a rush on",
+        _ => "Enter opens",
+    };
+    if app.focus != Pane::Orders {
+        app.info(format!(
+            "{name} the selected ticket: Tab to the orders pane first (the {} pane has focus)",
+            app.focus.title()
+        ));
+        return Vec::new();
+    }
+    let Some(o) = app.queue.selected() else {
+        app.info("no ticket selected");
+        return Vec::new();
+    };
+    let number = o.number.clone();
+    match key {
+        'b' => vec![Command::Complete(number)],
+        'c' => {
+            app.overlay = Some(Overlay::ConfirmCancel {
+                number,
+                reason: None,
+            });
+            Vec::new()
+        }
+        '!' => vec![Command::Rush(number, !o.rush)],
+        _ => vec![Command::LoadHistory(number)],
+    }
+}
+
+fn stop_key(app: &mut App) -> Vec<Command> {
+    if app.focus != Pane::Workers {
+        app.info("s stops the selected worker: Tab to the workers pane first");
+        return Vec::new();
+    }
+    let Some(w) = app.selected_worker() else {
+        app.info("no worker selected");
+        return Vec::new();
+    };
+    let name = w.name.clone();
+    if !app.local_workers.contains(&name) {
+        app.error(format!(
+            "{name} runs in another process: stop it there (this console stops only its own)"
+        ));
+        return Vec::new();
+    }
+    if !app.stopping.contains(&name) {
+        app.stopping.push(name.clone());
+    }
+    vec![Command::StopWorker(name)]
+}
+
+fn on_overlay_key(app: &mut App, overlay: Overlay, key: KeyEvent) -> Vec<Command> {
+    let code = key.code;
+    match overlay {
+        Overlay::Help => {
+            if !matches!(
+                code,
+                KeyCode::Esc | KeyCode::Char('q' | '?') | KeyCode::Enter
+            ) {
+                app.overlay = Some(Overlay::Help);
+            }
+        }
+        Overlay::Messages { scroll } => {
+            if !matches!(
+                code,
+                KeyCode::Esc | KeyCode::Char('q' | 'm') | KeyCode::Enter
+            ) {
+                let scroll = scrolled(scroll, key, app.health.log.len());
+                app.overlay = Some(Overlay::Messages { scroll });
+            }
+        }
+        Overlay::Search(mut input) => match code {
+            KeyCode::Enter => {}
+            KeyCode::Esc => {
+                let said = app.queue.set_search("");
+                app.moved(said);
+            }
+            KeyCode::Up | KeyCode::Down => {
+                app.queue.step(if code == KeyCode::Up { -1 } else { 1 });
+                app.overlay = Some(Overlay::Search(input));
+            }
+            _ => {
+                edit(&mut input, key);
+                app.queue.set_search(input.value());
+                app.overlay = Some(Overlay::Search(input));
+            }
+        },
+        Overlay::ConfirmCancel { number, reason } => return confirm_key(app, number, reason, key),
+        Overlay::Detail {
+            number,
+            order,
+            history,
+            scroll,
+        } => return detail_key(app, number, order, history, scroll, key),
+        Overlay::Recall { orders, selected } => return recall_key(app, orders, selected, key),
+        Overlay::NewOrder(mut f) => {
+            if code == KeyCode::Esc {
+                return Vec::new();
+            }
+            let placed = f.key(key);
+            app.overlay = Some(Overlay::NewOrder(f));
+            if let Some(draft) = placed {
+                return vec![Command::PlaceOrder(draft)];
+            }
+        }
+        Overlay::NewWorker(mut f) => {
+            if code == KeyCode::Esc {
+                return Vec::new();
+            }
+            match f.key(key) {
+                Some((name, specialty, prefetch)) => {
+                    return vec![Command::StartWorker {
+                        name,
+                        specialty,
+                        prefetch,
+                    }];
+                }
+                None => app.overlay = Some(Overlay::NewWorker(f)),
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// `y` or Enter cancels; Tab writes a reason first; anything else keeps the order.
+fn confirm_key(
+    app: &mut App,
+    number: String,
+    reason: Option<Input>,
+    key: KeyEvent,
+) -> Vec<Command> {
+    match (reason, key.code) {
+        (None, KeyCode::Char('y' | 'Y') | KeyCode::Enter) => {
+            vec![Command::Cancel {
+                number,
+                reason: None,
+            }]
+        }
+        (None, KeyCode::Tab) => {
+            app.overlay = Some(Overlay::ConfirmCancel {
+                number,
+                reason: Some(Input::default()),
+            });
+            Vec::new()
+        }
+        (Some(input), KeyCode::Enter) => {
+            let text = input.value().trim();
+            vec![Command::Cancel {
+                number,
+                reason: (!text.is_empty())
+                    .then(|| text.chars().take(crate::domain::MAX_NOTE_CHARS).collect()),
+            }]
+        }
+        (Some(mut input), code) if code != KeyCode::Esc => {
+            edit(&mut input, key);
+            app.overlay = Some(Overlay::ConfirmCancel {
+                number,
+                reason: Some(input),
+            });
+            Vec::new()
+        }
+        _ => {
+            app.info(format!("{} kept: not cancelled", short(&number)));
+            Vec::new()
+        }
+    }
+}
+
+fn scrolled(scroll: usize, key: KeyEvent, len: usize) -> usize {
+    let last = len.saturating_sub(1);
+    match key.code {
+        KeyCode::Down | KeyCode::Char('j') => (scroll + 1).min(last),
+        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+        KeyCode::PageDown | KeyCode::Char(' ') => (scroll + 10).min(last),
+        KeyCode::PageUp => scroll.saturating_sub(10),
+        KeyCode::Home | KeyCode::Char('g') => 0,
+        KeyCode::End | KeyCode::Char('G') => last,
+        _ => scroll,
+    }
+}
+
+fn detail_key(
+    app: &mut App,
+    number: String,
+    order: Option<Box<crate::store::OrderRecord>>,
+    history: Vec<crate::store::HistoryEntry>,
+    scroll: usize,
+    key: KeyEvent,
+) -> Vec<Command> {
+    let rush = app.queue.get(&number).map(|o| o.rush);
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => Vec::new(),
+        KeyCode::Char('b') => vec![Command::Complete(number)],
+        KeyCode::Char('r') => vec![Command::Recall(number)],
+        KeyCode::Char('c') => {
+            app.overlay = Some(Overlay::ConfirmCancel {
+                number,
+                reason: None,
+            });
+            Vec::new()
+        }
+        KeyCode::Char('!') if rush.is_some() => {
+            let on = !rush.unwrap_or(false);
+            app.overlay = Some(Overlay::Detail {
+                number: number.clone(),
+                order,
+                history,
+                scroll,
+            });
+            vec![Command::Rush(number, on)]
+        }
+        _ => {
+            let lines = order.as_ref().map_or(0, |o| o.items.len()) + history.len() + 4;
+            let scroll = scrolled(scroll, key, lines);
+            app.overlay = Some(Overlay::Detail {
+                number,
+                order,
+                history,
+                scroll,
+            });
+            Vec::new()
+        }
+    }
+}
+
+fn recall_key(
+    app: &mut App,
+    orders: Option<Vec<crate::store::OrderRecord>>,
+    selected: usize,
+    key: KeyEvent,
+) -> Vec<Command> {
+    if matches!(key.code, KeyCode::Esc | KeyCode::Char('q')) {
+        return Vec::new();
+    }
+    let len = orders.as_ref().map_or(0, Vec::len);
+    if matches!(key.code, KeyCode::Enter | KeyCode::Char('r'))
+        && let Some(o) = orders.as_ref().and_then(|v| v.get(selected))
+    {
+        if o.status == OrderStatus::Completed {
+            return vec![Command::Recall(o.number.clone())];
+        }
+        app.info(format!(
+            "{} was {}: only a completed order comes back to the pass",
+            short(&o.number),
+            o.status
+        ));
+    }
+    let selected = scrolled(selected, key, len);
+    app.overlay = Some(Overlay::Recall { orders, selected });
+    Vec::new()
+}
+
+/// A click selects what it lands on and focuses its pane; the wheel scrolls what is under it.
+pub fn on_mouse(app: &mut App, m: MouseEvent) {
+    let at = Position::new(m.column, m.row);
+    let hit = app
+        .hits
+        .borrow()
+        .iter()
+        .rev()
+        .find(|(r, _)| r.contains(at))
+        .map(|(_, h)| h.clone());
+    let wheel = match m.kind {
+        MouseEventKind::ScrollDown => Some(3),
+        MouseEventKind::ScrollUp => Some(-3),
+        _ => None,
+    };
+    if let Some(delta) = wheel {
+        match &mut app.overlay {
+            Some(Overlay::Recall { selected, orders }) => {
+                let len = orders.as_ref().map_or(0, Vec::len);
+                *selected =
+                    (*selected as isize + delta).clamp(0, len.saturating_sub(1) as isize) as usize;
+            }
+            Some(Overlay::Detail { scroll, .. } | Overlay::Messages { scroll }) => {
+                *scroll = (*scroll as isize + delta).max(0) as usize;
+            }
+            Some(_) => {}
+            None => {
+                let pane = match hit {
+                    Some(Hit::Order(_)) => Pane::Orders,
+                    Some(Hit::Worker(_)) => Pane::Workers,
+                    Some(Hit::Pane(p)) => p,
+                    _ => app.focus,
+                };
+                let focus = std::mem::replace(&mut app.focus, pane);
+                move_in_pane(app, Step::By(delta));
+                app.focus = focus;
+            }
+        }
+        return;
+    }
+    if m.kind != MouseEventKind::Down(MouseButton::Left) {
+        return;
+    }
+    match (hit, &mut app.overlay) {
+        (Some(Hit::RecallRow(i)), Some(Overlay::Recall { selected, .. })) => *selected = i,
+        (_, Some(_)) => {}
+        (Some(Hit::Order(n)), None) => {
+            app.focus = Pane::Orders;
+            app.queue.select_number(&n);
+        }
+        (Some(Hit::Worker(n)), None) => {
+            app.focus = Pane::Workers;
+            app.selected_worker = Some(n);
+        }
+        (Some(Hit::Pane(p)), None) => app.focus = p,
+        _ => {}
+    }
+}

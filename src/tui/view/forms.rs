@@ -1,0 +1,253 @@
+//! The new-order and new-worker forms, with the terminal's cursor in the field being typed.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use tui_input::Input;
+
+use super::{Theme, centered, open_popup, popup};
+use crate::domain::OrderType;
+use crate::tui::form::{OrderField, OrderForm, WorkerField, WorkerForm, type_letter};
+
+fn label(text: &str, focused: bool) -> Span<'static> {
+    let style = if focused {
+        Style::new().fg(Theme::ACCENT).bold()
+    } else {
+        Style::new().fg(Theme::MUTED)
+    };
+    Span::styled(format!(" {text:<9}"), style)
+}
+
+/// A text field's line; the cursor goes into it when focused.
+fn text_line(
+    frame: &mut Frame,
+    area: Rect,
+    row: u16,
+    name: &str,
+    input: &Input,
+    focused: bool,
+    empty: &str,
+) -> Line<'static> {
+    let width = usize::from(area.width.saturating_sub(12)).max(1);
+    let scroll = input.visual_scroll(width);
+    let shown: String = input.value().chars().skip(scroll).take(width).collect();
+    if focused && row < area.height {
+        let x = area.x + 10 + (input.visual_cursor().saturating_sub(scroll)) as u16;
+        frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y + row));
+    }
+    let value = if shown.is_empty() && !focused {
+        Span::styled(empty.to_string(), Style::new().fg(Theme::MUTED))
+    } else {
+        Span::raw(shown)
+    };
+    Line::from(vec![label(name, focused), value])
+}
+
+fn choices(kind: OrderType) -> Vec<Span<'static>> {
+    OrderType::ALL
+        .into_iter()
+        .flat_map(|t| {
+            let text = format!("[{}] {} ", type_letter(t), t.as_str());
+            if t == kind {
+                vec![Span::styled(text, Style::new().bold().reversed())]
+            } else {
+                vec![Span::raw(text)]
+            }
+        })
+        .collect()
+}
+
+pub(super) fn order_form(frame: &mut Frame, form: &OrderForm) {
+    let area = centered(
+        frame.area(),
+        72,
+        frame.area().height.saturating_sub(2).max(10),
+    );
+    let title = if form.sending {
+        " New order — placing… "
+    } else {
+        " New order "
+    };
+    let inner = open_popup(frame, area, popup(title));
+    let mut messages: Vec<Line> = form
+        .shown_errors()
+        .into_iter()
+        .map(|e| Line::from(format!(" ✗ {e}")).fg(Theme::BAD))
+        .collect();
+    if let Some(why) = &form.failure {
+        messages.push(Line::from(format!(" ✗ not placed: {why} (⏎ tries again)")).fg(Theme::BAD));
+    }
+    if let Some(hint) = &form.hint {
+        messages.push(Line::from(format!(" {hint}")).fg(Theme::LATE));
+    }
+    let message_rows = if messages.is_empty() {
+        0
+    } else {
+        (messages.len() as u16 + 1).min(4)
+    };
+    let [fields, notes, footer] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(message_rows),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let mut lines = vec![Line::from(
+        [
+            vec![label("Type", form.field == OrderField::Type)],
+            choices(form.kind),
+        ]
+        .concat(),
+    )];
+    match form.kind {
+        OrderType::DineIn => {
+            let focused = form.field == OrderField::Place;
+            lines.push(text_line(
+                frame,
+                fields,
+                lines.len() as u16,
+                "Table",
+                &form.table,
+                focused,
+                "1 to 100",
+            ));
+        }
+        OrderType::Delivery => {
+            let focused = form.field == OrderField::Place;
+            lines.push(text_line(
+                frame,
+                fields,
+                lines.len() as u16,
+                "Address",
+                &form.address,
+                focused,
+                "10 characters or more",
+            ));
+        }
+        OrderType::Takeout => {}
+    }
+    let menu_focused = form.field == OrderField::Menu;
+    let search = if form.search.is_empty() {
+        "letters find a dish · a digit sets its quantity · +/- step".to_string()
+    } else {
+        format!("find: {}", form.search)
+    };
+    lines.push(Line::from(vec![
+        label("Menu", menu_focused),
+        Span::styled(search, Style::new().fg(Theme::MUTED)),
+    ]));
+    // Room for the dishes: what is left after the other lines (name, note).
+    let room = usize::from(fields.height)
+        .saturating_sub(lines.len() + 2)
+        .max(1);
+    let first = form
+        .cursor
+        .saturating_sub(room - 1)
+        .min(form.menu.len().saturating_sub(room));
+    for (i, (m, q)) in form
+        .menu
+        .iter()
+        .zip(&form.quantities)
+        .enumerate()
+        .skip(first)
+        .take(room)
+    {
+        let cursor = if menu_focused && i == form.cursor {
+            "▶"
+        } else {
+            " "
+        };
+        let text = format!(
+            "   {cursor} {q:>2} × {:<24} {:>7}",
+            m.name,
+            m.price.to_string()
+        );
+        lines.push(if *q > 0 {
+            Line::from(text).bold()
+        } else {
+            Line::from(text)
+        });
+    }
+    let row = lines.len() as u16;
+    lines.push(text_line(
+        frame,
+        fields,
+        row,
+        "Name",
+        &form.customer,
+        form.field == OrderField::Customer,
+        "the customer's name",
+    ));
+    let row = lines.len() as u16;
+    lines.push(text_line(
+        frame,
+        fields,
+        row,
+        "Note",
+        &form.note,
+        form.field == OrderField::Note,
+        "optional, up to 200 characters",
+    ));
+    frame.render_widget(Paragraph::new(lines), fields);
+    frame.render_widget(Paragraph::new(messages).wrap(Wrap { trim: false }), notes);
+    frame.render_widget(
+        Paragraph::new(format!(
+            " Total {}   ⏎ place · Tab next field · Esc close",
+            form.total()
+        ))
+        .fg(Theme::MUTED),
+        footer,
+    );
+}
+
+pub(super) fn worker_form(frame: &mut Frame, form: &WorkerForm) {
+    let error = form.error();
+    let area = centered(frame.area(), 64, if error.is_some() { 10 } else { 8 });
+    let inner = open_popup(frame, area, popup(" Start a worker "));
+    let [fields, reason, footer] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let name = text_line(
+        frame,
+        fields,
+        0,
+        "Name",
+        &form.name,
+        form.field == WorkerField::Name,
+        "",
+    );
+    let mut cooks = vec![label("Cooks", form.field == WorkerField::Types)];
+    for (t, on) in OrderType::ALL.into_iter().zip(form.types) {
+        let tick = if on { "x" } else { " " };
+        cooks.push(Span::raw(format!(
+            "[{tick}] {} {}  ",
+            type_letter(t),
+            t.as_str()
+        )));
+    }
+    let prefetch = Line::from(vec![
+        label("Prefetch", form.field == WorkerField::Prefetch),
+        Span::raw(format!("{}", form.prefetch)),
+        Span::styled(
+            "  orders at once (digits, ↑↓)",
+            Style::new().fg(Theme::MUTED),
+        ),
+    ]);
+    frame.render_widget(
+        Paragraph::new(vec![name, Line::from(cooks), prefetch]),
+        fields,
+    );
+    if let Some(why) = error {
+        let why = Paragraph::new(Line::from(format!(" ✗ {why}")).fg(Theme::BAD));
+        frame.render_widget(why.wrap(Wrap { trim: false }), reason);
+    }
+    frame.render_widget(
+        Paragraph::new(" none ticked = every type · ⏎ start · Tab next · Esc close")
+            .fg(Theme::MUTED),
+        footer,
+    );
+}
