@@ -10,7 +10,7 @@ use chrono::Utc;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use restaurant_tui::domain::{Destination, Money, NewItem, NewOrder, OrderStatus};
+use restaurant_tui::domain::{Destination, Money, NewItem, NewOrder, OrderStatus, StatusUpdate};
 use restaurant_tui::store::{DatabaseTarget, OrderQuery, WriteMeta, open};
 use restaurant_tui::tui::app::{App, Msg, update};
 
@@ -101,28 +101,67 @@ fn main() {
 
     let mut app = App::new(Utc::now(), "bench".into());
     let t = Instant::now();
-    update(&mut app, Msg::Orders(orders));
+    update(&mut app, Msg::Orders(orders.clone()));
     println!(
         "applying the refresh: {:.2} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let mut frames = Vec::new();
-    for i in 0..300 {
+    let key = |i: usize| {
         let code = if i % 2 == 0 {
             KeyCode::Down
         } else {
             KeyCode::Up
         };
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    };
+    // The reference, in the same run: what the console did before the queue kept its shown list
+    // (filter and sort every order for each key, once here where it did it several times, then
+    // draw).
+    let mut reference = Vec::new();
+    for i in 0..300 {
         let t = Instant::now();
-        update(&mut app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        update(&mut app, key(i));
+        app.queue.set_search("");
+        terminal
+            .draw(|f| restaurant_tui::tui::view::draw(f, &app))
+            .unwrap();
+        reference.push(t.elapsed());
+    }
+    let mut frames = Vec::new();
+    for i in 0..300 {
+        let t = Instant::now();
+        update(&mut app, key(i));
         terminal
             .draw(|f| restaurant_tui::tui::view::draw(f, &app))
             .unwrap();
         frames.push(t.elapsed());
     }
+    let mean = |v: &[Duration]| v.iter().sum::<Duration>().as_secs_f64() / v.len() as f64;
     println!(
         "key to frame at 120x40 with {ORDERS} orders: {}",
-        stats(frames)
+        stats(frames.clone())
     );
+    println!(
+        "reference (every order filtered and sorted per key): {}; ratio {:.1}x",
+        stats(reference.clone()),
+        mean(&reference) / mean(&frames)
+    );
+    // A status update applied in place (the store is not read).
+    let numbers: Vec<String> = orders.iter().map(|o| o.number.clone()).collect();
+    let mut applied = Vec::new();
+    for (i, n) in numbers.iter().take(300).enumerate() {
+        let u = StatusUpdate {
+            order_number: n.clone(),
+            old_status: Some(OrderStatus::Received),
+            new_status: OrderStatus::Cooking,
+            changed_by: "chef_1".into(),
+            timestamp: Utc::now() + chrono::Duration::milliseconds(i as i64),
+            estimated_completion: None,
+        };
+        let t = Instant::now();
+        update(&mut app, Msg::Update(u));
+        applied.push(t.elapsed());
+    }
+    println!("a status update applied in place: {}", stats(applied));
 }

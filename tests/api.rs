@@ -45,6 +45,7 @@ both_stores!(
     prices_with_more_digits_than_money_keeps_are_refused_not_rounded,
     a_nul_byte_is_a_400_in_a_body_and_a_404_in_a_path,
     a_retried_placement_answers_the_order_it_made_instead_of_a_second,
+    notes_on_the_order_and_its_items_are_optional_and_bounded,
 );
 
 async fn json_of(r: reqwest::Response) -> Value {
@@ -860,4 +861,36 @@ async fn a_retried_placement_answers_the_order_it_made_instead_of_a_second(store
         listed["total"], 2,
         "two orders, however often they were sent"
     );
+}
+
+async fn notes_on_the_order_and_its_items_are_optional_and_bounded(store: TestStore) {
+    let app = TestApp::spawn(store).await;
+    let mut body = pizza_order();
+    body["notes"] = json!("ring twice");
+    body["items"][0]["notes"] = json!("no basil");
+    let r = app.post_order(&body).await;
+    assert_eq!(r.status(), 201);
+    let number = json_of(r).await["order_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let record = app.store.store.order(&number).await.unwrap().unwrap();
+    assert_eq!(record.notes.as_deref(), Some("ring twice"));
+    assert_eq!(record.items[0].notes.as_deref(), Some("no basil"));
+    // Old clients send none; null is none.
+    let r = app
+        .post_order(&with(pizza_order(), "notes", Value::Null))
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(
+        error_fields(&app, with(pizza_order(), "notes", json!("x".repeat(201)))).await,
+        ["notes"]
+    );
+    assert_eq!(
+        error_fields(&app, with(pizza_order(), "notes", json!(5))).await,
+        ["notes"]
+    );
+    let mut bad = pizza_order();
+    bad["items"][0]["notes"] = json!("a\u{7}b");
+    assert_eq!(error_fields(&app, bad).await, ["items[0].notes"]);
 }

@@ -158,7 +158,17 @@ pub fn reason(error: &str) -> String {
             "timed out"
         } else if e.contains("tls") || e.contains("certificate") {
             "TLS failed"
-        } else if e.contains("reset") || e.contains("closed") || e.contains("broken pipe") {
+        } else if [
+            "reset",
+            "closed",
+            "broken pipe",
+            "eof",
+            "end of file",
+            "unexpected end",
+        ]
+        .iter()
+        .any(|w| e.contains(w))
+        {
             "connection lost"
         } else {
             "unreachable"

@@ -11,6 +11,12 @@ use crate::tui::app::{App, Pane};
 use crate::tui::queue::short;
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    // Narrow, the seconds go so that the change itself fits ("12:39 #001 received → cooking").
+    let time = if area.width >= 44 {
+        "%H:%M:%S "
+    } else {
+        "%H:%M "
+    };
     let items: Vec<ListItem> = app
         .feed
         .iter()
@@ -21,7 +27,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ListItem::new(Line::from(vec![
                 app.zone
                     .local(l.at)
-                    .format("%H:%M:%S ")
+                    .format(time)
                     .to_string()
                     .fg(Theme::MUTED),
                 short(&l.order_number).bold(),
