@@ -108,7 +108,7 @@ fn main() {
     );
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let key = |i: usize| {
-        let code = if i % 2 == 0 {
+        let code = if i.is_multiple_of(2) {
             KeyCode::Down
         } else {
             KeyCode::Up
