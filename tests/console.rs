@@ -110,7 +110,11 @@ fn arriving_orders_never_move_the_selection_and_cancel_asks_first() {
         80,
         24,
         "--port 0",
-        &[("RESTAURANT_KITCHEN__COOK_TIME__DINE_IN", "60s")],
+        // A short shutdown timeout: at q the cook hands its order back instead of finishing it.
+        &[
+            ("RESTAURANT_KITCHEN__COOK_TIME__DINE_IN", "60s"),
+            ("RESTAURANT_KITCHEN__SHUTDOWN_TIMEOUT", "1s"),
+        ],
     );
     let port = api_port(&t);
     let small = |table: u8| {

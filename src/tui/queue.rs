@@ -200,7 +200,8 @@ impl Queue {
             fresh.insert(o.number.clone(), keep.unwrap_or(o));
         }
         self.orders = fresh;
-        // What the store no longer lists has gone for good; forget the marks older than it.
+        // A mark whose order is active again (recalled after it) is dropped; the rest are only
+        // bounded, since an older reading may still list them.
         self.gone.retain(|n, _| !self.orders.contains_key(n));
         if self.gone.len() > 10_000 {
             self.gone.clear();

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
 
-use super::{Theme, centered, open_popup, popup};
+use super::{Theme, centered, field_text, open_popup, popup};
 use crate::domain::OrderType;
 use crate::tui::form::{OrderField, OrderForm, WorkerField, WorkerForm, type_letter};
 
@@ -30,13 +30,19 @@ fn text_line(
     focused: bool,
     empty: &str,
 ) -> Line<'static> {
-    let width = usize::from(area.width.saturating_sub(12)).max(1);
-    let scroll = input.visual_scroll(width);
-    let shown: String = input.value().chars().skip(scroll).take(width).collect();
-    if focused && row < area.height {
-        let x = area.x + 10 + (input.visual_cursor().saturating_sub(scroll)) as u16;
-        frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y + row));
-    }
+    let line = Rect::new(
+        area.x,
+        area.y + row.min(area.height.saturating_sub(1)),
+        area.width,
+        1,
+    );
+    let shown = field_text(
+        frame,
+        input,
+        line,
+        area.x + 10,
+        focused && row < area.height,
+    );
     let value = if shown.is_empty() && !focused {
         Span::styled(empty.to_string(), Style::new().fg(Theme::MUTED))
     } else {

@@ -228,20 +228,15 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         let prompt = " search: ";
         let hint =
             "  (t12 a table, 12 an order, or a name, dish, address · Enter keeps · Esc clears)";
-        let width = first.width.saturating_sub(prompt.len() as u16 + 1) as usize;
-        let scroll = input.visual_scroll(width);
-        let shown: String = input.value().chars().skip(scroll).take(width).collect();
+        let shown = field_text(frame, input, first, first.x + prompt.len() as u16, true);
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 prompt.bold().fg(Theme::ACCENT),
-                shown.clone().into(),
+                shown.into(),
                 hint.fg(Theme::MUTED),
             ])),
             first,
         );
-        let x =
-            first.x + prompt.len() as u16 + (input.visual_cursor().saturating_sub(scroll)) as u16;
-        frame.set_cursor_position((x.min(first.right().saturating_sub(1)), first.y));
     } else {
         let notice = match app.health.current(app.now) {
             Some(n) if n.level != Level::Error => Line::from(format!(" {}", n.text)).fg(Theme::OK),
@@ -277,6 +272,24 @@ pub(super) fn popup<'a>(title: impl Into<Line<'a>>) -> Block<'a> {
         .borders(Borders::ALL)
         .border_style(Style::new().fg(Theme::ACCENT))
         .title(title)
+}
+
+/// The part of `input` that fits in a field starting at column `x` of `row` (the field runs to
+/// the row's end); with `focused`, the terminal's cursor goes where the next letter will go.
+pub(super) fn field_text(
+    frame: &mut Frame,
+    input: &tui_input::Input,
+    row: Rect,
+    x: u16,
+    focused: bool,
+) -> String {
+    let width = usize::from(row.right().saturating_sub(x + 1)).max(1);
+    let scroll = input.visual_scroll(width);
+    if focused {
+        let at = x + input.visual_cursor().saturating_sub(scroll) as u16;
+        frame.set_cursor_position((at.min(row.right().saturating_sub(1)), row.y));
+    }
+    input.value().chars().skip(scroll).take(width).collect()
 }
 
 /// Clears `area` and draws a popup frame on it; returns the inside.

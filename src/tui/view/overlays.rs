@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
 
 use super::orders::{cut, place};
-use super::{Theme, centered, open_popup, popup};
+use super::{Theme, centered, field_text, open_popup, popup};
 use crate::store::{HistoryEntry, OrderRecord};
 use crate::tui::app::{App, Hit};
 use crate::tui::health::Level;
@@ -232,9 +232,7 @@ pub(super) fn confirm_cancel(frame: &mut Frame, app: &App, number: &str, reason:
         what,
     );
     if let Some(input) = reason {
-        let width = usize::from(reason_row.width.saturating_sub(10)).max(1);
-        let scroll = input.visual_scroll(width);
-        let shown: String = input.value().chars().skip(scroll).take(width).collect();
+        let shown = field_text(frame, input, reason_row, reason_row.x + 9, true);
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 " Reason: ".fg(Theme::ACCENT),
@@ -242,8 +240,6 @@ pub(super) fn confirm_cancel(frame: &mut Frame, app: &App, number: &str, reason:
             ])),
             reason_row,
         );
-        let x = reason_row.x + 9 + (input.visual_cursor().saturating_sub(scroll)) as u16;
-        frame.set_cursor_position((x.min(reason_row.right().saturating_sub(1)), reason_row.y));
     }
     let hint = if reason.is_some() {
         " ⏎ cancels with this reason · Esc keeps the order"
