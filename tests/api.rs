@@ -602,6 +602,9 @@ impl Store for GatedStore {
     ) -> Result<(), StoreError> {
         self.inner.mark_sent(ids, now).await
     }
+    async fn outbox_stats(&self) -> Result<restaurant_tui::store::OutboxStats, StoreError> {
+        self.inner.outbox_stats().await
+    }
     async fn register_worker(&self, worker: &WorkerRegistration) -> Result<bool, StoreError> {
         self.inner.register_worker(worker).await
     }

@@ -34,6 +34,7 @@ contract!(
     a_requeued_delivery_comes_back_after_its_delay,
     dead_letters_keep_their_reason_and_never_return,
     every_subscriber_sees_every_update,
+    a_batch_is_confirmed_message_by_message_and_arrives_in_order,
 );
 
 fn order(kind: OrderType, priority: u8, body: &str) -> Outgoing {
@@ -224,4 +225,20 @@ async fn every_subscriber_sees_every_update(broker: Arc<dyn Broker>) {
             d.ack().await.unwrap();
         }
     }
+}
+
+/// The relay's batch (issue #10): hundreds published with their confirms outstanding together;
+/// each one answered, and every subscriber gets them in the order given.
+async fn a_batch_is_confirmed_message_by_message_and_arrives_in_order(broker: Arc<dyn Broker>) {
+    let mut sub = broker.subscribe_updates("batch").await.unwrap();
+    let batch: Vec<Outgoing> = (0..600).map(|i| update(&format!("u{i}"))).collect();
+    let results = broker.publish_all(&batch).await;
+    assert_eq!(results.len(), 600);
+    assert!(results.iter().all(Result::is_ok), "every one confirmed");
+    for i in 0..600 {
+        let (body, d) = next_body(&mut sub).await;
+        assert_eq!(body, format!("u{i}"));
+        d.ack().await.unwrap();
+    }
+    assert!(broker.publish_all(&[]).await.is_empty());
 }

@@ -599,3 +599,136 @@ async fn an_order_accepted_while_the_broker_is_down_is_cooked_after_it_returns()
         Outcome::Cooked { order_number: n }
     );
 }
+
+/// Polls `cooking` until it reaches `want`, for 10 s at most.
+async fn until_cooking(k: &Kitchen, orders: &[String], want: usize) -> usize {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut cooking = 0;
+        for n in orders {
+            if k.status(n).await == OrderStatus::Cooking {
+                cooking += 1;
+            }
+        }
+        if cooking >= want || tokio::time::Instant::now() > deadline {
+            return cooking;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Issue #10: prefetch is the number of burners. Three at once, never a fourth; a graceful
+/// stop finishes all three and hands back none of them.
+#[tokio::test]
+async fn a_worker_cooks_up_to_its_prefetch_at_once_and_a_stop_finishes_them_all() {
+    let k = Kitchen::new().await;
+    let mut orders = Vec::new();
+    for _ in 0..5 {
+        orders.push(k.place("takeout", 5.0).await);
+    }
+    let mut spec = WorkerSpec::new("chef");
+    spec.prefetch = 3;
+    spec.cook_times = CookTimes {
+        takeout: Duration::from_millis(1500),
+        ..CookTimes::default()
+    };
+    let running = tokio::spawn(k.worker_with(spec).run(k.stop.clone()));
+    assert_eq!(until_cooking(&k, &orders, 3).await, 3, "three burners lit");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(until_cooking(&k, &orders, 3).await, 3, "never a fourth");
+    assert_eq!(k.store.workers().await.unwrap()[0].status, "processing");
+    let cooking: Vec<String> = {
+        let mut v = Vec::new();
+        for n in &orders {
+            if k.status(n).await == OrderStatus::Cooking {
+                v.push(n.clone());
+            }
+        }
+        v
+    };
+    k.stop.cancel();
+    running.await.unwrap().unwrap();
+    let mut ready = 0;
+    for n in &orders {
+        match k.status(n).await {
+            OrderStatus::Ready => {
+                assert!(cooking.contains(n), "only the orders in hand are finished");
+                assert_eq!(
+                    k.history(n)
+                        .await
+                        .iter()
+                        .filter(|(s, _)| *s == OrderStatus::Ready)
+                        .count(),
+                    1
+                );
+                ready += 1;
+            }
+            OrderStatus::Received => {}
+            other => panic!("{n} is {other}"),
+        }
+    }
+    assert_eq!(ready, 3, "the three in hand were finished at the stop");
+    assert_eq!(k.store.workers().await.unwrap()[0].status, "offline");
+    assert_eq!(k.store.workers().await.unwrap()[0].orders_processed, 3);
+
+    // The two never started went back to the queue: the next cook gets both.
+    let next_cook = k.worker("chef_2", Duration::ZERO);
+    next_cook.register().await.unwrap();
+    let mut queue = k
+        .bus
+        .consume_orders("chef_2", &OrderType::ALL, 5)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let outcome = next_cook
+            .process_one(next(&mut queue).await, &CancellationToken::new())
+            .await;
+        assert!(matches!(outcome, Outcome::Cooked { .. }), "{outcome:?}");
+    }
+}
+
+/// A stop that runs out of time hands back every order in hand, each taken over exactly once
+/// by the next cook.
+#[tokio::test]
+async fn a_stop_out_of_time_hands_back_every_order_in_hand() {
+    let k = Kitchen::new().await;
+    let mut orders = Vec::new();
+    for _ in 0..3 {
+        orders.push(k.place("dine_in", 5.0).await);
+    }
+    let mut spec = WorkerSpec::new("chef");
+    spec.prefetch = 3;
+    spec.cook_times = CookTimes {
+        dine_in: Duration::from_secs(3600),
+        ..CookTimes::default()
+    };
+    spec.shutdown_timeout = Duration::ZERO;
+    let running = tokio::spawn(k.worker_with(spec).run(k.stop.clone()));
+    assert_eq!(until_cooking(&k, &orders, 3).await, 3);
+    k.stop.cancel();
+    running.await.unwrap().unwrap();
+    let next_cook = k.worker("chef_2", Duration::ZERO);
+    next_cook.register().await.unwrap();
+    let mut queue = k
+        .bus
+        .consume_orders("chef_2", &OrderType::ALL, 3)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let outcome = next_cook
+            .process_one(next(&mut queue).await, &CancellationToken::new())
+            .await;
+        assert!(matches!(outcome, Outcome::Cooked { .. }), "{outcome:?}");
+    }
+    for n in &orders {
+        let h = k.history(n).await;
+        assert_eq!(
+            h.iter().filter(|(s, _)| *s == OrderStatus::Ready).count(),
+            1
+        );
+        assert_eq!(
+            h.iter().filter(|(s, _)| *s == OrderStatus::Cooking).count(),
+            2
+        );
+    }
+}

@@ -50,6 +50,8 @@ contract!(
     a_placement_key_places_one_order_however_often_it_is_sent,
     notes_and_the_rush_mark_are_kept_on_the_ticket,
     finished_orders_come_newest_finish_first,
+    the_outbox_keeps_only_what_is_unsent_or_still_in_the_kitchen,
+    a_cook_holding_several_orders_stays_processing_until_the_last_is_ready,
 );
 
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
@@ -969,4 +971,124 @@ async fn finished_orders_come_newest_finish_first(store: TestStore) {
         .collect();
     assert_eq!(finished, [numbers[0].clone(), numbers[1].clone()]);
     assert_eq!(store.finished(1).await.unwrap().len(), 1);
+}
+
+/// Issue #10: sent messages leave the outbox at once; an order's kitchen message stays
+/// (for an in-process bus's refill) until the order leaves the kitchen.
+async fn the_outbox_keeps_only_what_is_unsent_or_still_in_the_kitchen(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    let first = store.place_order(&pizza(), &meta(t0), None).await.unwrap();
+    let second = store.place_order(&pizza(), &meta(t0), None).await.unwrap();
+    let stats = store.outbox_stats().await.unwrap();
+    assert_eq!((stats.unsent, stats.kept), (4, 0));
+    assert_eq!(stats.oldest_unsent, Some(t0));
+
+    let claimed = store
+        .claim_outbox("relay", 100, t0, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();
+    store.mark_sent(&ids, t0).await.unwrap();
+    let stats = store.outbox_stats().await.unwrap();
+    assert_eq!(
+        (stats.unsent, stats.kept, stats.oldest_unsent),
+        (0, 2, None),
+        "the two `received` updates are gone; both kitchen messages stay"
+    );
+    assert_eq!(store.kitchen_backlog().await.unwrap().len(), 2);
+
+    // The first is cooked and ready: its kitchen message goes with it. The second is
+    // cancelled before it was cooked: the same.
+    for (transition, by) in [
+        (Transition::StartCooking, "chef"),
+        (Transition::FinishCooking, "chef"),
+    ] {
+        let applied = store
+            .transition(&first.number, &change(transition, by, t0))
+            .await
+            .unwrap();
+        assert!(matches!(applied, TransitionOutcome::Applied { .. }));
+    }
+    store
+        .transition(&second.number, &change(Transition::Cancel, "operator", t0))
+        .await
+        .unwrap();
+    let stats = store.outbox_stats().await.unwrap();
+    assert_eq!(
+        (stats.unsent, stats.kept),
+        (3, 0),
+        "cooking, ready, cancelled"
+    );
+    assert!(store.kitchen_backlog().await.unwrap().is_empty());
+
+    // An update is published with the status it came from, even where the adapter only
+    // learns it inside its statement.
+    let updates = store.unsent_messages(10).await.unwrap();
+    let olds: Vec<&str> = updates
+        .iter()
+        .map(|m| m.payload["old_status"].as_str().unwrap())
+        .collect();
+    assert_eq!(olds, ["received", "cooking", "received"]);
+    assert_eq!(updates[1].payload["new_status"], "ready");
+    assert_eq!(updates[1].payload["order_number"], first.number.as_str());
+
+    let claimed = store
+        .claim_outbox("relay", 100, t0, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();
+    store.mark_sent(&ids, t0).await.unwrap();
+    assert_eq!(
+        store.outbox_stats().await.unwrap(),
+        restaurant_tui::store::OutboxStats::default(),
+        "nothing left once everything is sent and out of the kitchen"
+    );
+}
+
+/// A cook cooks up to its prefetch at once (issue #10): finishing one of them must not show it
+/// idle while it still holds another.
+async fn a_cook_holding_several_orders_stays_processing_until_the_last_is_ready(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    store
+        .register_worker(&WorkerRegistration {
+            name: "chef".into(),
+            specialty: Specialty::general(),
+            heartbeat_interval: Duration::from_secs(30),
+            now: t0,
+            replace: false,
+        })
+        .await
+        .unwrap();
+    let a = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
+    let b = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
+    for n in [&a, &b] {
+        store
+            .transition(n, &change(Transition::StartCooking, "chef", t0))
+            .await
+            .unwrap();
+    }
+    let status = |s: &TestStore| {
+        let s = s.store.clone();
+        async move { s.workers().await.unwrap()[0].status.clone() }
+    };
+    assert_eq!(status(&store).await, "processing");
+    store
+        .transition(&a, &change(Transition::FinishCooking, "chef", t0))
+        .await
+        .unwrap();
+    assert_eq!(status(&store).await, "processing", "b is still cooking");
+    store
+        .transition(&b, &change(Transition::FinishCooking, "chef", t0))
+        .await
+        .unwrap();
+    assert_eq!(status(&store).await, "online");
+    assert_eq!(store.workers().await.unwrap()[0].orders_processed, 2);
 }

@@ -36,7 +36,7 @@ pub enum BrokerStatus {
     Reconnecting,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum BrokerError {
     #[error("the broker is unavailable: {0}")]
     Unavailable(String),
@@ -58,6 +58,16 @@ pub trait Broker: Send + Sync + std::fmt::Debug {
 
     /// Publishes and returns once the broker has confirmed (persistent, with its priority).
     async fn publish(&self, message: &Outgoing) -> Result<(), BrokerError>;
+
+    /// Publishes every message, in order, with all their confirms outstanding at once (the
+    /// relay's batch); one result per message, `Ok` only for those the broker confirmed.
+    async fn publish_all(&self, messages: &[Outgoing]) -> Vec<Result<(), BrokerError>> {
+        let mut results = Vec::with_capacity(messages.len());
+        for m in messages {
+            results.push(self.publish(m).await);
+        }
+        results
+    }
 
     /// Kitchen orders of `types`, never more than `prefetch` unacknowledged at once.
     async fn consume_orders(
@@ -94,6 +104,11 @@ impl Deliveries {
     /// The next delivery; `None` once the broker side is gone.
     pub async fn next(&mut self) -> Option<Delivery> {
         self.rx.recv().await
+    }
+
+    /// A delivery already waiting here, if any (a stopping worker hands these back).
+    pub fn try_next(&mut self) -> Option<Delivery> {
+        self.rx.try_recv().ok()
     }
 }
 

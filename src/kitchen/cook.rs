@@ -102,7 +102,7 @@ impl Worker {
             }
         }
         self.outbox_wake.notify_one();
-        self.cooking.store(true, Ordering::Relaxed);
+        self.in_hand.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             action = "order_processing_started",
             cook_time_ms = cook_time.as_millis() as u64,
@@ -126,7 +126,7 @@ impl Worker {
             }
             Cooking::Interrupted(state) => self.interrupted(delivery, number, state).await,
         };
-        self.cooking.store(false, Ordering::Relaxed);
+        self.in_hand.fetch_sub(1, Ordering::Relaxed);
         outcome
     }
 
@@ -254,10 +254,16 @@ impl Worker {
             tracing::warn!(action = "order_taken_over", status = %status, holder = processed_by.as_deref().unwrap_or(""), "another cook holds the order; this cook drops it");
         }
         self.ack(delivery).await;
-        // The cancel was not this cook's transition, so nothing else marks it free.
+        // The cancel was not this cook's transition, so nothing else marks it free (unless
+        // it holds other orders: this one still counts in `in_hand` here).
+        let cook = if self.in_hand.load(Ordering::Relaxed) > 1 {
+            WorkerStatus::Processing
+        } else {
+            WorkerStatus::Online
+        };
         if let Err(e) = self
             .store
-            .worker_seen(&self.spec.name, WorkerStatus::Online, self.clock.now())
+            .worker_seen(&self.spec.name, cook, self.clock.now())
             .await
         {
             tracing::warn!(action = "heartbeat_failed", error = %e, "cannot mark the cook free");

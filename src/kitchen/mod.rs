@@ -4,12 +4,14 @@
 mod cook;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
+use tracing::Instrument;
 
 use crate::broker::{Broker, BrokerError};
 use crate::config::CookTimes;
@@ -104,7 +106,8 @@ pub struct Worker {
     broker: Arc<dyn Broker>,
     clock: Arc<dyn Clock>,
     outbox_wake: Arc<Notify>,
-    cooking: Arc<AtomicBool>,
+    /// Orders this cook is cooking right now (up to its prefetch: one per burner).
+    in_hand: Arc<AtomicUsize>,
 }
 
 impl Worker {
@@ -121,7 +124,7 @@ impl Worker {
             broker,
             clock,
             outbox_wake,
-            cooking: Arc::new(AtomicBool::new(false)),
+            in_hand: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -153,9 +156,11 @@ impl Worker {
         Ok(())
     }
 
-    /// Registers, consumes and cooks until `stop` is cancelled; then stops taking orders,
-    /// finishes (or hands back) the one in hand, hands back what was prefetched, and goes
-    /// offline. Returns `Ok` after a stop; a return without one means the broker side ended.
+    /// Registers, consumes and cooks up to `prefetch` orders at once (each its own
+    /// [`Worker::process_one`], with its own transitions and ack) until `stop` is cancelled;
+    /// then stops taking orders, hands back what was delivered but not started, finishes (or
+    /// hands back) the orders in hand, and goes offline. Returns `Ok` after a stop; a return
+    /// without one means the broker side ended.
     pub async fn run(self, stop: CancellationToken) -> Result<(), KitchenError> {
         self.register().await?;
         let mut deliveries = self
@@ -170,20 +175,36 @@ impl Worker {
         // looking alive.
         let heartbeat = AbortOnDropHandle::new(tokio::spawn(self.clone().heartbeat()));
         tracing::info!(action = "service_started", worker_name = %self.spec.name, prefetch = self.spec.prefetch, "taking orders");
+        // Aborted with this run however it ends; the broker hands their messages back.
+        let mut burners = JoinSet::new();
+        let burners_max = usize::from(self.spec.prefetch.max(1));
         loop {
+            let free = burners.len() < burners_max;
             let next = tokio::select! {
                 biased;
                 () = stop.cancelled() => break,
-                next = deliveries.next() => next,
-            };
-            match next {
-                Some(d) => {
-                    self.process_one(d, &stop).await;
+                Some(done) = burners.join_next(), if !burners.is_empty() => {
+                    log_panic(done);
+                    continue;
                 }
-                None => break,
-            }
+                next = deliveries.next(), if free => next,
+            };
+            let Some(delivery) = next else { break };
+            let (cook, stop) = (self.clone(), stop.clone());
+            burners.spawn(async move { cook.process_one(delivery, &stop).await }.in_current_span());
         }
         let stopped = Instant::now();
+        // Delivered but not started: straight back to the queue for other cooks.
+        while let Some(waiting) = deliveries.try_next() {
+            if let Err(e) = waiting.requeue(Duration::ZERO).await {
+                tracing::warn!(action = "hand_back_failed", worker_name = %self.spec.name, error = %e, "cannot hand a waiting order back; the broker returns it when the consumer closes");
+            }
+        }
+        // The orders in hand finish, or are handed back once the shutdown timeout has passed
+        // (each watches `stop` itself); the consumer stays open until then so their acks land.
+        while let Some(done) = burners.join_next().await {
+            log_panic(done);
+        }
         drop(deliveries);
         drop(heartbeat);
         self.go_offline(stopped).await;
@@ -222,7 +243,7 @@ impl Worker {
         tick.tick().await;
         loop {
             tick.tick().await;
-            let status = if self.cooking.load(Ordering::Relaxed) {
+            let status = if self.in_hand.load(Ordering::Relaxed) > 0 {
                 WorkerStatus::Processing
             } else {
                 WorkerStatus::Online
@@ -240,5 +261,14 @@ impl Worker {
                 }
             }
         }
+    }
+}
+
+/// A cook's task that panicked lost only its own order (the broker hands it back); say so.
+fn log_panic(done: Result<Outcome, tokio::task::JoinError>) {
+    if let Err(e) = done
+        && e.is_panic()
+    {
+        tracing::error!(action = "cook_panicked", error = %e, "a cook's task panicked; its order goes back to the queue");
     }
 }

@@ -37,6 +37,11 @@ pub const POSTGRES: Embedded = Embedded(&[
         "ticket notes",
         include_str!("../../migrations/postgres/0005_ticket_notes.sql"),
     ),
+    (
+        6,
+        "outbox pruning",
+        include_str!("../../migrations/postgres/0006_outbox_pruning.sql"),
+    ),
 ]);
 
 pub const SQLITE: Embedded = Embedded(&[
@@ -64,6 +69,11 @@ pub const SQLITE: Embedded = Embedded(&[
         5,
         "ticket notes",
         include_str!("../../migrations/sqlite/0005_ticket_notes.sql"),
+    ),
+    (
+        6,
+        "outbox pruning",
+        include_str!("../../migrations/sqlite/0006_outbox_pruning.sql"),
     ),
 ]);
 

@@ -60,8 +60,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Sets or clears an active order's rush mark; false when no active order has `number`.
     async fn set_rush(&self, number: &str, rush: bool) -> Result<bool, StoreError>;
 
-    /// Applies `change` only if the order's current status allows it, with its log row and
-    /// status-update message in the same transaction.
+    /// Applies `change` only if the order's current status allows it, with its log row,
+    /// status-update message and the cook's row in the same transaction (on PostgreSQL one
+    /// statement: one round trip). Leaving the kitchen (ready, cancelled) also removes the
+    /// order's kitchen message from the outbox. A cook that finishes one order while it holds
+    /// another stays `processing`.
     async fn transition(
         &self,
         number: &str,
@@ -85,8 +88,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         lease: Duration,
     ) -> Result<Vec<ClaimedMessage>, StoreError>;
 
-    /// Marks published messages sent; they never come back from `claim_outbox`.
+    /// Takes published messages out of the outbox, in one statement; they never come back
+    /// from `claim_outbox`. The kitchen message of an order still waiting or cooking is kept,
+    /// marked sent, for [`Store::kitchen_backlog`]; a transition that takes the order out of
+    /// the kitchen removes it.
     async fn mark_sent(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// How large the outbox is: for `/metrics`, the benchmarks and the tests.
+    async fn outbox_stats(&self) -> Result<OutboxStats, StoreError>;
 
     /// The kitchen messages of orders still `received` or `cooking`, published or not, most
     /// urgent first (priority, then age). An in-process bus that died with its process held the
@@ -126,6 +135,17 @@ pub struct WorkerRegistration {
 pub struct OrderState {
     pub status: OrderStatus,
     pub processed_by: Option<String>,
+}
+
+/// The outbox at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxStats {
+    /// Messages committed and not yet published.
+    pub unsent: u64,
+    /// Published kitchen messages kept while their orders are in the kitchen.
+    pub kept: u64,
+    /// When the oldest unsent message was committed.
+    pub oldest_unsent: Option<DateTime<Utc>>,
 }
 
 /// An outbox row leased to one relay.
@@ -242,6 +262,14 @@ impl StatusChange {
         matches!(
             self.transition,
             Transition::StartCooking | Transition::TakeOver
+        )
+    }
+
+    /// Whether the order leaves the kitchen: its kitchen message is no longer needed.
+    fn leaves_kitchen(&self) -> bool {
+        !matches!(
+            self.transition.to(),
+            OrderStatus::Received | OrderStatus::Cooking
         )
     }
 

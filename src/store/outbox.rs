@@ -60,15 +60,16 @@ pub fn for_new_order(
     ])
 }
 
-/// The status update announcing an applied transition.
+/// The status update announcing an applied transition; `from` is `None` when the adapter
+/// merges `old_status` in itself (PostgreSQL learns it inside the statement).
 pub fn for_transition(
     number: &str,
-    from: OrderStatus,
+    from: Option<OrderStatus>,
     change: &StatusChange,
 ) -> Result<OutboxMessage, StoreError> {
     let update = StatusUpdate {
         order_number: number.to_string(),
-        old_status: Some(from),
+        old_status: from,
         new_status: change.transition.to(),
         changed_by: change.changed_by.clone(),
         timestamp: change.meta.now,

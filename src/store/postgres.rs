@@ -14,7 +14,7 @@ use super::migrations::{POSTGRES, migrator};
 use super::rows::{self, Columns};
 use super::{
     ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderState, OutboxMessage,
-    PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord,
+    OutboxStats, PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord,
     WorkerRegistration, WriteMeta, interval_ms, outbox, parse_status,
 };
 
@@ -77,6 +77,62 @@ WITH existing AS (
 SELECT number, total_amount, priority, false AS replayed FROM new_order
 UNION ALL
 SELECT number, total_amount, priority, true AS replayed FROM existing
+"#;
+
+/// A status change in one statement (one round trip): the locked read of the order, the
+/// compare-and-set update (status allowed, and finishing only by the holder), the log row, the
+/// status-update message (its `old_status` merged in here, where it is known), the cook's row
+/// (still `processing` while it holds another order) and, when the order leaves the kitchen,
+/// its kitchen message. The final select tells applied / refused / unknown apart.
+const TRANSITION: &str = r#"
+WITH prev AS (
+    SELECT id, status, processed_by FROM orders WHERE number = $1 FOR UPDATE
+), applied AS (
+    UPDATE orders o SET status = $2, updated_at = $3,
+        processed_by = COALESCE($4, o.processed_by),
+        completed_at = COALESCE($5, o.completed_at),
+        estimated_completion = CASE WHEN $7 THEN $8 ELSE o.estimated_completion END
+    FROM prev
+    WHERE o.id = prev.id AND prev.status = ANY($6)
+      AND ($9::text IS NULL OR prev.processed_by = $9)
+    RETURNING o.id, prev.status AS old_status
+), log AS (
+    INSERT INTO order_status_log (created_at, order_id, status, changed_by, changed_at, notes)
+    SELECT $3, id, $2, $10, $3, $11 FROM applied
+), message AS (
+    INSERT INTO outbox (created_at, message_id, exchange, routing_key, priority, payload,
+                        request_id, order_id)
+    SELECT $3, $12, $13, '', 0, $14::jsonb || jsonb_build_object('old_status', old_status),
+           $15, id
+    FROM applied
+), cook AS (
+    UPDATE workers SET
+        status = CASE WHEN $16::text = 'online' AND EXISTS (
+                          SELECT 1 FROM orders c, applied
+                          WHERE c.status = 'cooking' AND c.processed_by = $10 AND c.id <> applied.id)
+                      THEN 'processing' ELSE $16 END,
+        orders_processed = orders_processed + $17,
+        last_seen = $3
+    WHERE $16::text IS NOT NULL AND name = $10 AND EXISTS (SELECT 1 FROM applied)
+), kitchen_done AS (
+    DELETE FROM outbox k USING applied
+    WHERE $18 AND k.order_id = applied.id AND k.exchange = $19
+)
+SELECT prev.status AS current, prev.processed_by, applied.old_status
+FROM prev LEFT JOIN applied ON TRUE
+"#;
+
+/// Published messages leave; a kitchen message stays (marked sent) while its order is still in
+/// the kitchen (see `Store::mark_sent`).
+const MARK_SENT: &str = r#"
+WITH gone AS (
+    DELETE FROM outbox m
+    WHERE m.id = ANY($1)
+      AND NOT (m.exchange = $3 AND EXISTS (
+          SELECT 1 FROM orders o WHERE o.id = m.order_id AND o.status IN ('received', 'cooking')))
+    RETURNING m.id
+)
+UPDATE outbox SET sent_at = $2 WHERE id = ANY($1) AND id NOT IN (SELECT id FROM gone)
 "#;
 
 /// The order a placement key already made (after a race lost to it).
@@ -391,86 +447,46 @@ impl Store for PgStore {
             .iter()
             .map(|s| s.as_str().to_string())
             .collect();
-        let mut tx = self.pool.begin().await?;
-        // The FOR UPDATE sub-select serialises concurrent changes of one order; the status (and,
-        // finishing, holder) test makes the update a compare-and-set, so a repeated request
-        // changes nothing and a cook whose order was taken over cannot finish it.
-        let applied = sqlx::query(
-            "UPDATE orders o SET status = $2, updated_at = $3, \
-                 processed_by = COALESCE($4, o.processed_by), \
-                 completed_at = COALESCE($5, o.completed_at), \
-                 estimated_completion = CASE WHEN $7 THEN $8 ELSE o.estimated_completion END \
-             FROM (SELECT id, status, processed_by FROM orders WHERE number = $1 FOR UPDATE) prev \
-             WHERE o.id = prev.id AND prev.status = ANY($6) \
-               AND ($9::text IS NULL OR prev.processed_by = $9) \
-             RETURNING o.id, prev.status AS old_status",
-        )
-        .bind(number)
-        .bind(change.transition.to().as_str())
-        .bind(change.meta.now)
-        .bind(change.processed_by())
-        .bind(change.completed_at())
-        .bind(&from)
-        .bind(change.sets_estimate())
-        .bind(change.estimated_completion)
-        .bind(change.required_holder())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = applied else {
-            tx.rollback().await?;
-            return Ok(match self.order_state(number).await? {
-                None => TransitionOutcome::NotFound,
-                Some(state) => TransitionOutcome::Refused {
-                    current: state.status,
-                    processed_by: state.processed_by,
-                },
-            });
+        let message = outbox::for_transition(number, None, change)?;
+        let (cook_status, processed) = match change.worker_update() {
+            Some((status, processed)) => (Some(status.as_str()), processed),
+            None => (None, 0),
         };
-        let id: i32 = row.try_get("id")?;
-        let old = parse_status(row.try_get("old_status")?)?;
-        let message = outbox::for_transition(number, old, change)?;
-        sqlx::query(
-            "INSERT INTO order_status_log (created_at, order_id, status, changed_by, changed_at, notes) \
-             VALUES ($1, $2, $3, $4, $1, $5)",
-        )
-        .bind(change.meta.now)
-        .bind(id)
-        .bind(change.transition.to().as_str())
-        .bind(&change.changed_by)
-        .bind(change.notes.as_deref())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO outbox (created_at, message_id, exchange, routing_key, priority, payload, \
-                                 request_id, order_id) \
-             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)",
-        )
-        .bind(change.meta.now)
-        .bind(&message.message_id)
-        .bind(&message.exchange)
-        .bind(&message.routing_key)
-        .bind(i16::from(message.priority))
-        .bind(message.payload.to_string())
-        .bind(change.meta.request_id.as_deref())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if let Some((status, processed)) = change.worker_update() {
-            sqlx::query(
-                "UPDATE workers SET status = $1, orders_processed = orders_processed + $2, \
-                 last_seen = $3 WHERE name = $4",
-            )
-            .bind(status.as_str())
-            .bind(processed)
+        let row = sqlx::query(TRANSITION)
+            .bind(number)
+            .bind(change.transition.to().as_str())
             .bind(change.meta.now)
+            .bind(change.processed_by())
+            .bind(change.completed_at())
+            .bind(&from)
+            .bind(change.sets_estimate())
+            .bind(change.estimated_completion)
+            .bind(change.required_holder())
             .bind(&change.changed_by)
-            .execute(&mut *tx)
+            .bind(change.notes.as_deref())
+            .bind(&message.message_id)
+            .bind(&message.exchange)
+            .bind(message.payload.to_string())
+            .bind(change.meta.request_id.as_deref())
+            .bind(cook_status)
+            .bind(processed)
+            .bind(change.leaves_kitchen())
+            .bind(crate::domain::ORDERS_EXCHANGE)
+            .fetch_optional(&self.pool)
             .await?;
-        }
-        tx.commit().await?;
-        Ok(TransitionOutcome::Applied {
-            from: old,
-            to: change.transition.to(),
+        let Some(row) = row else {
+            return Ok(TransitionOutcome::NotFound);
+        };
+        let current = parse_status(row.try_get("current")?)?;
+        Ok(match row.try_get::<Option<String>, _>("old_status")? {
+            Some(old) => TransitionOutcome::Applied {
+                from: parse_status(&old)?,
+                to: change.transition.to(),
+            },
+            None => TransitionOutcome::Refused {
+                current,
+                processed_by: row.try_get("processed_by")?,
+            },
         })
     }
 
@@ -525,12 +541,25 @@ impl Store for PgStore {
     }
 
     async fn mark_sent(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET sent_at = $1 WHERE id = ANY($2)")
-            .bind(now)
+        sqlx::query(MARK_SENT)
             .bind(ids)
+            .bind(now)
+            .bind(crate::domain::ORDERS_EXCHANGE)
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
+        let row = sqlx::query(
+            "SELECT count(*) FILTER (WHERE sent_at IS NULL) AS unsent, \
+                    count(*) FILTER (WHERE sent_at IS NOT NULL) AS kept, \
+                    min(created_at) FILTER (WHERE sent_at IS NULL) AS oldest_unsent \
+             FROM outbox",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        rows::outbox_stats(&row)
     }
 
     async fn kitchen_backlog(&self) -> Result<Vec<ClaimedMessage>, StoreError> {

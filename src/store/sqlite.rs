@@ -23,7 +23,7 @@ use super::migrations::{SQLITE, migrator};
 use super::rows::{self, Columns};
 use super::{
     ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderState, OutboxMessage,
-    PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord,
+    OutboxStats, PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord,
     WorkerRegistration, WriteMeta, interval_ms, outbox, parse_status,
 };
 
@@ -430,19 +430,33 @@ impl Store for SqliteStore {
         .bind(change.notes.as_deref())
         .execute(&mut *tx)
         .await?;
-        let message = outbox::for_transition(number, old, change)?;
+        let message = outbox::for_transition(number, Some(old), change)?;
         insert_outbox(&mut tx, &message, id, &change.meta).await?;
         if let Some((status, processed)) = change.worker_update() {
+            // A cook that still holds another order stays `processing`.
             sqlx::query(
-                "UPDATE workers SET status = ?, orders_processed = orders_processed + ?, \
-                 last_seen = ? WHERE name = ?",
+                "UPDATE workers SET \
+                     status = CASE WHEN ? = 'online' AND EXISTS (SELECT 1 FROM orders c \
+                         WHERE c.status = 'cooking' AND c.processed_by = ? AND c.id <> ?) \
+                         THEN 'processing' ELSE ? END, \
+                     orders_processed = orders_processed + ?, last_seen = ? WHERE name = ?",
             )
+            .bind(status.as_str())
+            .bind(&change.changed_by)
+            .bind(id)
             .bind(status.as_str())
             .bind(processed)
             .bind(&now)
             .bind(&change.changed_by)
             .execute(&mut *tx)
             .await?;
+        }
+        if change.leaves_kitchen() {
+            sqlx::query("DELETE FROM outbox WHERE order_id = ? AND exchange = ?")
+                .bind(id)
+                .bind(crate::domain::ORDERS_EXCHANGE)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(TransitionOutcome::Applied {
@@ -508,15 +522,43 @@ impl Store for SqliteStore {
         if ids.is_empty() {
             return Ok(());
         }
-        let mut qb = QueryBuilder::new("UPDATE outbox SET sent_at = ");
-        qb.push_bind(ts(now)).push(" WHERE id IN (");
-        let mut list = qb.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        qb.push(")");
-        qb.build().execute(&self.pool).await?;
+        let in_ids = |qb: &mut QueryBuilder<'_, sqlx::Sqlite>| {
+            qb.push(" id IN (");
+            let mut list = qb.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            qb.push(")");
+        };
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // See migrations/postgres/0006: only a kitchen message of an order in the kitchen stays.
+        let mut gone = QueryBuilder::new("DELETE FROM outbox WHERE");
+        in_ids(&mut gone);
+        gone.push(" AND NOT (exchange = ")
+            .push_bind(crate::domain::ORDERS_EXCHANGE)
+            .push(
+                " AND EXISTS (SELECT 1 FROM orders o WHERE o.id = outbox.order_id \
+                 AND o.status IN ('received', 'cooking')))",
+            );
+        gone.build().execute(&mut *tx).await?;
+        let mut kept = QueryBuilder::new("UPDATE outbox SET sent_at = ");
+        kept.push_bind(ts(now)).push(" WHERE");
+        in_ids(&mut kept);
+        kept.build().execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
+        let row = sqlx::query(
+            "SELECT count(*) FILTER (WHERE sent_at IS NULL) AS unsent, \
+                    count(*) FILTER (WHERE sent_at IS NOT NULL) AS kept, \
+                    min(created_at) FILTER (WHERE sent_at IS NULL) AS oldest_unsent \
+             FROM outbox",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        rows::outbox_stats(&row)
     }
 
     async fn kitchen_backlog(&self) -> Result<Vec<ClaimedMessage>, StoreError> {
