@@ -3,6 +3,7 @@
 //! rows left by others (another process's commits, a relay that died mid-batch).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -28,6 +29,7 @@ pub struct Relay {
     /// Unique per relay: leases name it.
     name: String,
     wake: Arc<Notify>,
+    compacting: Arc<AtomicBool>,
     pub batch: u32,
     /// How long a claimed row stays this relay's; a relay that dies frees its rows after it.
     pub lease: Duration,
@@ -47,6 +49,7 @@ impl Relay {
             clock,
             name: format!("relay-{}", uuid::Uuid::new_v4().simple()),
             wake,
+            compacting: Arc::new(AtomicBool::new(false)),
             batch: BATCH,
             lease: Duration::from_secs(30),
             sweep: Duration::from_millis(500),
@@ -74,7 +77,6 @@ impl Relay {
                     sent.push(row.id);
                     log_published(row);
                 }
-                // Left claimed by this relay: the next batch takes it again at once.
                 Err(e) => failure = failure.or(Some(e)),
             }
         }
@@ -82,7 +84,11 @@ impl Relay {
             self.store.mark_sent(&sent, self.clock.now()).await?;
         }
         match failure {
-            Some(e) => Err(e.into()),
+            Some(e) => {
+                // Another relay whose broker answers may send them meanwhile.
+                self.store.release_claims(&self.name).await?;
+                Err(e.into())
+            }
             None => Ok(sent.len()),
         }
     }
@@ -92,10 +98,25 @@ impl Relay {
     /// updates of workers that stopped just before) goes out, for a few seconds at most.
     pub async fn run(self, stop: CancellationToken) {
         let mut backoff = Duration::from_millis(200);
+        let mut since_compact = 0;
         loop {
             match self.run_once().await {
-                Ok(n) if n == self.batch as usize && !stop.is_cancelled() => continue,
-                Ok(_) => backoff = Duration::from_millis(200),
+                Ok(n) if n == self.batch as usize && !stop.is_cancelled() => {
+                    since_compact += n;
+                    if since_compact >= COMPACT_EVERY {
+                        since_compact = 0;
+                        self.compact();
+                    }
+                    continue;
+                }
+                Ok(n) => {
+                    since_compact += n;
+                    if since_compact >= COMPACT_WHEN_IDLE {
+                        since_compact = 0;
+                        self.compact();
+                    }
+                    backoff = Duration::from_millis(200);
+                }
                 Err(e) => {
                     tracing::warn!(action = "relay_failed", error = %e, retry_in_ms = backoff.as_millis() as u64, "outbox messages wait for the next attempt");
                     tokio::select! {
@@ -120,6 +141,10 @@ impl Relay {
             }
         };
         let _ = tokio::time::timeout(FINAL_DRAIN, last).await;
+        // A batch cut off by the drain's limit is not left leased to a relay that is gone.
+        if let Err(e) = self.store.release_claims(&self.name).await {
+            tracing::warn!(action = "relay_release_failed", error = %e, "unsent outbox rows stay leased until their lease runs out");
+        }
     }
 }
 
@@ -147,6 +172,28 @@ fn log_published(row: &ClaimedMessage) {
         tracing::info!(action = "order_published", routing_key = %m.routing_key, priority = m.priority, "order sent to the kitchen")
     });
 }
+
+impl Relay {
+    /// In the background, one at a time: a vacuum may wait seconds to shorten the table, and
+    /// publishing must not wait with it.
+    fn compact(&self) {
+        if self.compacting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (store, busy) = (self.store.clone(), self.compacting.clone());
+        tokio::spawn(async move {
+            if let Err(e) = store.compact_outbox().await {
+                tracing::debug!(action = "outbox_compact_failed", error = %e, "the outbox waits for the database's own vacuum");
+            }
+            busy.store(false, Ordering::Release);
+        });
+    }
+}
+
+/// Messages sent between two compactions of the outbox while busy, and while idle: the outbox
+/// table holds about this many removed rows at most (a few MB) beside its live ones.
+const COMPACT_EVERY: usize = 5_000;
+const COMPACT_WHEN_IDLE: usize = 500;
 
 /// Rows per claim: published with all their confirms outstanding, marked sent in one statement.
 const BATCH: u32 = 500;

@@ -602,6 +602,9 @@ impl Store for GatedStore {
     ) -> Result<(), StoreError> {
         self.inner.mark_sent(ids, now).await
     }
+    async fn release_claims(&self, claimant: &str) -> Result<(), StoreError> {
+        self.inner.release_claims(claimant).await
+    }
     async fn outbox_stats(&self) -> Result<restaurant_tui::store::OutboxStats, StoreError> {
         self.inner.outbox_stats().await
     }
@@ -612,9 +615,10 @@ impl Store for GatedStore {
         &self,
         name: &str,
         status: restaurant_tui::domain::WorkerStatus,
+        finished: u32,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
-        self.inner.worker_seen(name, status, now).await
+        self.inner.worker_seen(name, status, finished, now).await
     }
 }
 

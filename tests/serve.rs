@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use common::process::{Process, run};
 use serde_json::{Value, json};
@@ -339,7 +340,7 @@ async fn serve_with_an_in_process_worker_cooks_every_order_to_ready() {
     }
     for n in &numbers {
         let s = p
-            .wait_status(&client, n, "ready", std::time::Duration::from_secs(60))
+            .wait_status(&client, n, "ready", Duration::from_secs(60))
             .await;
         assert_eq!(s["processed_by"], "kitchen-1");
         let h = p.get_json(&client, &format!("/orders/{n}/history")).await;
@@ -352,14 +353,22 @@ async fn serve_with_an_in_process_worker_cooks_every_order_to_ready() {
         assert_eq!(statuses, ["received", "cooking", "ready"]);
         assert_eq!(h[2]["changed_by"], "kitchen-1");
     }
-    let workers: Value = client
-        .get(p.url("/workers/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The cook counts its orders in its own row a moment after each (issue #10).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let workers = loop {
+        let workers: Value = client
+            .get(p.url("/workers/status"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if workers[0]["orders_processed"] == 10 || std::time::Instant::now() > deadline {
+            break workers;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(workers[0]["worker_name"], "kitchen-1");
     assert_eq!(workers[0]["orders_processed"], 10);
     let ready: Value = client

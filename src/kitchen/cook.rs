@@ -11,7 +11,7 @@ use tracing::Instrument;
 
 use super::{Outcome, Worker};
 use crate::broker::Delivery;
-use crate::domain::{OrderMessage, OrderStatus, Transition, WorkerStatus};
+use crate::domain::{OrderMessage, OrderStatus, Transition};
 use crate::store::{OrderState, StatusChange, StoreError, TransitionOutcome, WriteMeta};
 
 /// Retry delay for a message handed back after a transient failure.
@@ -103,6 +103,7 @@ impl Worker {
         }
         self.outbox_wake.notify_one();
         self.in_hand.fetch_add(1, Ordering::Relaxed);
+        self.changed.notify_one();
         tracing::info!(
             action = "order_processing_started",
             cook_time_ms = cook_time.as_millis() as u64,
@@ -110,7 +111,8 @@ impl Worker {
         );
         let started = Instant::now();
         let ended = tokio::select! {
-            () = tokio::time::sleep(cook_time) => Cooking::Done,
+            // A timer of zero still waits for the timer's next tick (a millisecond).
+            () = cook(cook_time) => Cooking::Done,
             () = stop_then(stop, self.spec.shutdown_timeout) => Cooking::Stopped,
             state = self.watch(&number) => Cooking::Interrupted(state),
         };
@@ -126,7 +128,11 @@ impl Worker {
             }
             Cooking::Interrupted(state) => self.interrupted(delivery, number, state).await,
         };
+        if matches!(outcome, Outcome::Cooked { .. }) {
+            self.unreported.fetch_add(1, Ordering::Relaxed);
+        }
         self.in_hand.fetch_sub(1, Ordering::Relaxed);
+        self.changed.notify_one();
         outcome
     }
 
@@ -254,20 +260,6 @@ impl Worker {
             tracing::warn!(action = "order_taken_over", status = %status, holder = processed_by.as_deref().unwrap_or(""), "another cook holds the order; this cook drops it");
         }
         self.ack(delivery).await;
-        // The cancel was not this cook's transition, so nothing else marks it free (unless
-        // it holds other orders: this one still counts in `in_hand` here).
-        let cook = if self.in_hand.load(Ordering::Relaxed) > 1 {
-            WorkerStatus::Processing
-        } else {
-            WorkerStatus::Online
-        };
-        if let Err(e) = self
-            .store
-            .worker_seen(&self.spec.name, cook, self.clock.now())
-            .await
-        {
-            tracing::warn!(action = "heartbeat_failed", error = %e, "cannot mark the cook free");
-        }
         Outcome::Interrupted {
             order_number: number,
             status,
@@ -336,6 +328,12 @@ enum NotStarted {
     Settled(OrderStatus),
     Unknown,
     Failed(StoreError),
+}
+
+async fn cook(time: Duration) {
+    if !time.is_zero() {
+        tokio::time::sleep(time).await;
+    }
 }
 
 /// Resolves `grace` after `stop` is cancelled.

@@ -4,7 +4,7 @@
 mod cook;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
@@ -108,7 +108,15 @@ pub struct Worker {
     outbox_wake: Arc<Notify>,
     /// Orders this cook is cooking right now (up to its prefetch: one per burner).
     in_hand: Arc<AtomicUsize>,
+    /// Orders made ready and not yet counted in the cook's row.
+    unreported: Arc<AtomicU32>,
+    /// Pokes the reporter: the cook's status or count changed.
+    changed: Arc<Notify>,
 }
+
+/// How long the reporter gathers changes before it writes the cook's row: under load, one
+/// write counts many orders; alone, an order's status shows within this.
+const REPORT_AFTER: Duration = Duration::from_millis(100);
 
 impl Worker {
     pub fn new(
@@ -125,6 +133,8 @@ impl Worker {
             clock,
             outbox_wake,
             in_hand: Arc::new(AtomicUsize::new(0)),
+            unreported: Arc::new(AtomicU32::new(0)),
+            changed: Arc::new(Notify::new()),
         }
     }
 
@@ -172,8 +182,9 @@ impl Worker {
             )
             .await?;
         // Ends with this run however it ends (a panic included), so a dead worker never keeps
-        // looking alive.
-        let heartbeat = AbortOnDropHandle::new(tokio::spawn(self.clone().heartbeat()));
+        // looking alive; a stop lets it finish the write in hand first.
+        let quiet = CancellationToken::new();
+        let reporter = AbortOnDropHandle::new(tokio::spawn(self.clone().report(quiet.clone())));
         tracing::info!(action = "service_started", worker_name = %self.spec.name, prefetch = self.spec.prefetch, "taking orders");
         // Aborted with this run however it ends; the broker hands their messages back.
         let mut burners = JoinSet::new();
@@ -206,22 +217,29 @@ impl Worker {
             log_panic(done);
         }
         drop(deliveries);
-        drop(heartbeat);
+        quiet.cancel();
+        let _ = reporter.await;
         self.go_offline(stopped).await;
         tracing::info!(action = "graceful_shutdown", worker_name = %self.spec.name, "worker stopped");
         Ok(())
     }
 
-    /// Records the worker offline, trying until the shutdown timeout has passed since the stop:
-    /// a database that is away does not keep a stopping worker alive (its row then turns
-    /// offline by heartbeat age).
+    /// Records the worker offline with what it had not counted yet, trying until the shutdown
+    /// timeout has passed since the stop: a database that is away does not keep a stopping
+    /// worker alive (its row then turns offline by heartbeat age).
     async fn go_offline(&self, stopped: Instant) {
         let deadline = stopped + self.spec.shutdown_timeout;
         let mut delay = Duration::from_millis(200);
+        let finished = self.unreported.swap(0, Ordering::Relaxed);
         loop {
             match self
                 .store
-                .worker_seen(&self.spec.name, WorkerStatus::Offline, self.clock.now())
+                .worker_seen(
+                    &self.spec.name,
+                    WorkerStatus::Offline,
+                    finished,
+                    self.clock.now(),
+                )
                 .await
             {
                 Ok(()) => return,
@@ -238,25 +256,40 @@ impl Worker {
         }
     }
 
-    async fn heartbeat(self) {
+    /// Keeps the cook's row: a heartbeat every interval, and its status and count
+    /// `REPORT_AFTER` a change. The one writer of that row while the cook runs, so the
+    /// transitions of its burners never wait on each other for it (issue #10). Returns when
+    /// `quiet` is cancelled, never in the middle of a write.
+    async fn report(self, quiet: CancellationToken) {
         let mut tick = tokio::time::interval(self.spec.heartbeat_interval);
         tick.tick().await;
         loop {
-            tick.tick().await;
+            tokio::select! {
+                () = quiet.cancelled() => return,
+                _ = tick.tick() => {}
+                () = self.changed.notified() => {
+                    tokio::select! {
+                        () = quiet.cancelled() => return,
+                        () = tokio::time::sleep(REPORT_AFTER) => {}
+                    }
+                }
+            }
             let status = if self.in_hand.load(Ordering::Relaxed) > 0 {
                 WorkerStatus::Processing
             } else {
                 WorkerStatus::Online
             };
+            let finished = self.unreported.swap(0, Ordering::Relaxed);
             match self
                 .store
-                .worker_seen(&self.spec.name, status, self.clock.now())
+                .worker_seen(&self.spec.name, status, finished, self.clock.now())
                 .await
             {
                 Ok(()) => {
                     tracing::debug!(action = "heartbeat_sent", worker_name = %self.spec.name, "heartbeat")
                 }
                 Err(e) => {
+                    self.unreported.fetch_add(finished, Ordering::Relaxed);
                     tracing::warn!(action = "heartbeat_failed", worker_name = %self.spec.name, error = %e, "heartbeat not recorded")
                 }
             }

@@ -60,11 +60,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Sets or clears an active order's rush mark; false when no active order has `number`.
     async fn set_rush(&self, number: &str, rush: bool) -> Result<bool, StoreError>;
 
-    /// Applies `change` only if the order's current status allows it, with its log row,
-    /// status-update message and the cook's row in the same transaction (on PostgreSQL one
-    /// statement: one round trip). Leaving the kitchen (ready, cancelled) also removes the
-    /// order's kitchen message from the outbox. A cook that finishes one order while it holds
-    /// another stays `processing`.
+    /// Applies `change` only if the order's current status allows it, with its log row and
+    /// status-update message in the same transaction (on PostgreSQL one statement: one round
+    /// trip). Leaving the kitchen (ready, cancelled) also removes the order's kitchen message
+    /// from the outbox. The cook's own row is the cook's to report ([`Store::worker_seen`]).
     async fn transition(
         &self,
         number: &str,
@@ -94,6 +93,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// the kitchen removes it.
     async fn mark_sent(&self, ids: &[i64], now: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// Gives up `claimant`'s leases on rows it did not send (a publish that failed, a relay
+    /// that stops), so any relay — of this process or another — takes them at once instead of
+    /// when the lease runs out.
+    async fn release_claims(&self, claimant: &str) -> Result<(), StoreError>;
+
+    /// Makes the space of removed outbox rows reusable now rather than at the database's next
+    /// automatic pass (PostgreSQL: `VACUUM`, skipped when another is running). Every outbox row
+    /// lives for moments, so without it the table grows by its whole traffic between passes.
+    async fn compact_outbox(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// How large the outbox is: for `/metrics`, the benchmarks and the tests.
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError>;
 
@@ -110,10 +121,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn register_worker(&self, worker: &WorkerRegistration) -> Result<bool, StoreError>;
 
     /// A heartbeat or a change of status: `last_seen = now`.
+    /// A heartbeat or a cook's report: `last_seen = now`, its status, and `finished` more
+    /// orders counted in `orders_processed`. The cook keeps its own row (issue #10): a
+    /// transition does not touch it, so the cook's burners never queue on that row's lock.
     async fn worker_seen(
         &self,
         name: &str,
         status: WorkerStatus,
+        finished: u32,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 }
@@ -271,16 +286,6 @@ impl StatusChange {
             self.transition.to(),
             OrderStatus::Received | OrderStatus::Cooking
         )
-    }
-
-    /// What the transition does to the worker making it: cooking makes it `processing`;
-    /// finishing makes it `online` again and counts the order (CONTRACT §5).
-    fn worker_update(&self) -> Option<(WorkerStatus, i32)> {
-        match self.transition {
-            Transition::StartCooking | Transition::TakeOver => Some((WorkerStatus::Processing, 0)),
-            Transition::FinishCooking => Some((WorkerStatus::Online, 1)),
-            Transition::Complete | Transition::Cancel | Transition::Recall => None,
-        }
     }
 }
 

@@ -21,6 +21,11 @@ use super::{
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The relay's bookkeeping (claims, marks, releases) commits without waiting for its WAL
+    /// flush: a crash may forget the last few, and a forgotten one only publishes a message
+    /// again, which the contract allows and every consumer drops (CONTRACT §4). The order
+    /// writes themselves stay durable; they no longer queue behind these flushes (issue #10).
+    outbox_pool: PgPool,
     /// For readiness's own probe, apart from the pool.
     options: PgConnectOptions,
 }
@@ -81,9 +86,9 @@ SELECT number, total_amount, priority, true AS replayed FROM existing
 
 /// A status change in one statement (one round trip): the locked read of the order, the
 /// compare-and-set update (status allowed, and finishing only by the holder), the log row, the
-/// status-update message (its `old_status` merged in here, where it is known), the cook's row
-/// (still `processing` while it holds another order) and, when the order leaves the kitchen,
-/// its kitchen message. The final select tells applied / refused / unknown apart.
+/// status-update message (its `old_status` merged in here, where it is known) and, when the
+/// order leaves the kitchen, its kitchen message. The final select tells applied / refused /
+/// unknown apart.
 const TRANSITION: &str = r#"
 WITH prev AS (
     SELECT id, status, processed_by FROM orders WHERE number = $1 FOR UPDATE
@@ -105,18 +110,9 @@ WITH prev AS (
     SELECT $3, $12, $13, '', 0, $14::jsonb || jsonb_build_object('old_status', old_status),
            $15, id
     FROM applied
-), cook AS (
-    UPDATE workers SET
-        status = CASE WHEN $16::text = 'online' AND EXISTS (
-                          SELECT 1 FROM orders c, applied
-                          WHERE c.status = 'cooking' AND c.processed_by = $10 AND c.id <> applied.id)
-                      THEN 'processing' ELSE $16 END,
-        orders_processed = orders_processed + $17,
-        last_seen = $3
-    WHERE $16::text IS NOT NULL AND name = $10 AND EXISTS (SELECT 1 FROM applied)
 ), kitchen_done AS (
     DELETE FROM outbox k USING applied
-    WHERE $18 AND k.order_id = applied.id AND k.exchange = $19
+    WHERE $16 AND k.order_id = applied.id AND k.exchange = $17
 )
 SELECT prev.status AS current, prev.processed_by, applied.old_status
 FROM prev LEFT JOIN applied ON TRUE
@@ -163,7 +159,15 @@ impl PgStore {
             .connect_with(options.clone())
             .await?;
         migrator(POSTGRES).await?.run(&pool).await?;
-        Ok(PgStore { pool, options })
+        let outbox_pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options.clone().options([("synchronous_commit", "off")]));
+        Ok(PgStore {
+            pool,
+            outbox_pool,
+            options,
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -448,10 +452,6 @@ impl Store for PgStore {
             .map(|s| s.as_str().to_string())
             .collect();
         let message = outbox::for_transition(number, None, change)?;
-        let (cook_status, processed) = match change.worker_update() {
-            Some((status, processed)) => (Some(status.as_str()), processed),
-            None => (None, 0),
-        };
         let row = sqlx::query(TRANSITION)
             .bind(number)
             .bind(change.transition.to().as_str())
@@ -468,8 +468,6 @@ impl Store for PgStore {
             .bind(&message.exchange)
             .bind(message.payload.to_string())
             .bind(change.meta.request_id.as_deref())
-            .bind(cook_status)
-            .bind(processed)
             .bind(change.leaves_kitchen())
             .bind(crate::domain::ORDERS_EXCHANGE)
             .fetch_optional(&self.pool)
@@ -535,7 +533,7 @@ impl Store for PgStore {
         .bind(until)
         .bind(now)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.outbox_pool)
         .await?;
         rows::claimed(&rows)
     }
@@ -545,7 +543,26 @@ impl Store for PgStore {
             .bind(ids)
             .bind(now)
             .bind(crate::domain::ORDERS_EXCHANGE)
-            .execute(&self.pool)
+            .execute(&self.outbox_pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn release_claims(&self, claimant: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
+             WHERE claimed_by = $1 AND sent_at IS NULL",
+        )
+        .bind(claimant)
+        .execute(&self.outbox_pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn compact_outbox(&self) -> Result<(), StoreError> {
+        // A plain statement (no transaction block, which VACUUM refuses).
+        sqlx::raw_sql("VACUUM (SKIP_LOCKED) outbox")
+            .execute(&self.outbox_pool)
             .await?;
         Ok(())
     }
@@ -594,14 +611,19 @@ impl Store for PgStore {
         &self,
         name: &str,
         status: WorkerStatus,
+        finished: u32,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workers SET status = $1, last_seen = $2 WHERE name = $3")
-            .bind(status.as_str())
-            .bind(now)
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE workers SET status = $1, last_seen = $2, \
+             orders_processed = orders_processed + $4 WHERE name = $3",
+        )
+        .bind(status.as_str())
+        .bind(now)
+        .bind(name)
+        .bind(i64::from(finished))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }

@@ -432,25 +432,6 @@ impl Store for SqliteStore {
         .await?;
         let message = outbox::for_transition(number, Some(old), change)?;
         insert_outbox(&mut tx, &message, id, &change.meta).await?;
-        if let Some((status, processed)) = change.worker_update() {
-            // A cook that still holds another order stays `processing`.
-            sqlx::query(
-                "UPDATE workers SET \
-                     status = CASE WHEN ? = 'online' AND EXISTS (SELECT 1 FROM orders c \
-                         WHERE c.status = 'cooking' AND c.processed_by = ? AND c.id <> ?) \
-                         THEN 'processing' ELSE ? END, \
-                     orders_processed = orders_processed + ?, last_seen = ? WHERE name = ?",
-            )
-            .bind(status.as_str())
-            .bind(&change.changed_by)
-            .bind(id)
-            .bind(status.as_str())
-            .bind(processed)
-            .bind(&now)
-            .bind(&change.changed_by)
-            .execute(&mut *tx)
-            .await?;
-        }
         if change.leaves_kitchen() {
             sqlx::query("DELETE FROM outbox WHERE order_id = ? AND exchange = ?")
                 .bind(id)
@@ -549,6 +530,17 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn release_claims(&self, claimant: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
+             WHERE claimed_by = ? AND sent_at IS NULL",
+        )
+        .bind(claimant)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
         let row = sqlx::query(
             "SELECT count(*) FILTER (WHERE sent_at IS NULL) AS unsent, \
@@ -596,14 +588,19 @@ impl Store for SqliteStore {
         &self,
         name: &str,
         status: WorkerStatus,
+        finished: u32,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workers SET status = ?, last_seen = ? WHERE name = ?")
-            .bind(status.as_str())
-            .bind(ts(now))
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE workers SET status = ?, last_seen = ?, \
+             orders_processed = orders_processed + ? WHERE name = ?",
+        )
+        .bind(status.as_str())
+        .bind(ts(now))
+        .bind(i64::from(finished))
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }
