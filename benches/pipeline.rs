@@ -120,8 +120,10 @@ async fn run(a: Args) {
     }
     let mut api = f64::NAN;
     if on(4) {
-        api = api_alone(&a).await;
+        let cpu;
+        (api, cpu) = api_alone(&a).await;
         println!("4. API alone (relay publishing, no worker): {api:.0} orders/s");
+        println!("   CPU per order: {}", cpu.describe(a.orders));
     }
     if on(5) {
         phase_five(&a, api).await;
@@ -597,7 +599,7 @@ async fn relay_alone(a: &Args) -> f64 {
 }
 
 /// `serve` with its relay publishing and nobody cooking: orders per second taken.
-async fn api_alone(a: &Args) -> f64 {
+async fn api_alone(a: &Args) -> (f64, Cpu) {
     let db = Database::create(&a.admin_url, "api", BIN.as_ref()).await;
     let dir = tempfile::tempdir().unwrap();
     let prefix = prefix();
@@ -607,11 +609,20 @@ async fn api_alone(a: &Args) -> f64 {
         ("RESTAURANT_RABBITMQ__PREFIX", prefix.as_str()),
     ];
     let (server, base) = serve(BIN.as_ref(), &env, dir.path(), "serve").await;
+    let before = Cpu::read(&[server.pid()]);
     let (_, took) = place(&base, a.orders, a.clients, None).await;
+    let mut conn = db.connect().await;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while unsent(&mut conn).await > 0 {
+        assert!(Instant::now() < deadline, "the relay did not drain");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cpu = Cpu::read(&[server.pid()]).minus(&before);
     server.stop();
+    drop(conn);
     db.drop_it().await;
     delete_topology(&a.amqp_url, &prefix).await;
-    a.orders as f64 / took.as_secs_f64()
+    (a.orders as f64 / took.as_secs_f64(), cpu)
 }
 
 struct EndToEnd {
@@ -790,6 +801,8 @@ fn read_notifications(out: std::process::ChildStdout) -> Arc<Mutex<Vec<Line>>> {
 /// postmaster reaped) and RabbitMQ's VM.
 #[derive(Debug, Clone, Copy, Default)]
 struct Cpu {
+    /// This benchmark's own process: the load it makes (not counted in the total).
+    load: u64,
     ours: u64,
     postgres: u64,
     rabbitmq: u64,
@@ -798,6 +811,7 @@ struct Cpu {
 impl Cpu {
     fn read(ours: &[u32]) -> Cpu {
         let mut cpu = Cpu {
+            load: stat(std::process::id()).0,
             ours: ours.iter().map(|p| stat(*p).0).sum(),
             ..Cpu::default()
         };
@@ -818,6 +832,7 @@ impl Cpu {
 
     fn minus(self, before: &Cpu) -> Cpu {
         Cpu {
+            load: self.load.saturating_sub(before.load),
             ours: self.ours.saturating_sub(before.ours),
             postgres: self.postgres.saturating_sub(before.postgres),
             rabbitmq: self.rabbitmq.saturating_sub(before.rabbitmq),
@@ -828,11 +843,13 @@ impl Cpu {
     fn describe(&self, orders: usize) -> String {
         let ms = |ticks: u64| ticks as f64 * 10.0 / orders as f64;
         format!(
-            "{:.2} ms in all = ours {:.2} (serve, workers, notify) + PostgreSQL {:.2} + RabbitMQ {:.2}",
+            "{:.2} ms in all = ours {:.2} + PostgreSQL {:.2} + RabbitMQ {:.2} \
+             (the load generator: {:.2} more)",
             ms(self.ours + self.postgres + self.rabbitmq),
             ms(self.ours),
             ms(self.postgres),
-            ms(self.rabbitmq)
+            ms(self.rabbitmq),
+            ms(self.load)
         )
     }
 }

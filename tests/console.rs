@@ -171,7 +171,8 @@ fn arriving_orders_never_move_the_selection_and_cancel_asks_first() {
 
 #[test]
 fn paging_reaches_the_last_of_300_tickets_and_search_finds_a_table() {
-    let t = Tmux::start_env(80, 24, "--port 0 --workers 0", &[]);
+    // 300 orders from one client in a second or two: beyond the default per-client limit.
+    let t = Tmux::start_env(80, 24, "--port 0 --workers 0 --rate-limit 0", &[]);
     let port = api_port(&t);
     for table in 1..=100u16 {
         for _ in 0..3 {
