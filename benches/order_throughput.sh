@@ -22,8 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --quiet
-bin=target/release/restaurant-tui
+[ -n "${BIN:-}" ] || cargo build --release --quiet
+bin=${BIN:-target/release/restaurant-tui}
 psql "$ADMIN_URL" -qc "CREATE DATABASE $DB" >/dev/null
 DATABASE_URL=$DB_URL "$bin" migrate >/dev/null
 

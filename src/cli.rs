@@ -87,7 +87,7 @@ pub struct WorkerArgs {
     /// Seconds between heartbeats (default 30); silent for twice this, it shows offline.
     #[arg(long, global = true, value_name = "SECONDS")]
     pub heartbeat_interval: Option<u64>,
-    /// Orders held at once (default 1).
+    /// Orders cooked at once — the worker's burners; it never holds more (default 1).
     #[arg(long, global = true)]
     pub prefetch: Option<u16>,
     /// Cooking times, e.g. dine_in=8s,takeout=10s,delivery=250ms (overrides kitchen.cook_time).

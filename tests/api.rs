@@ -605,6 +605,12 @@ impl Store for GatedStore {
     async fn release_claims(&self, claimant: &str) -> Result<(), StoreError> {
         self.inner.release_claims(claimant).await
     }
+    async fn active_stamps(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<restaurant_tui::store::OrderStamp>, StoreError> {
+        self.inner.active_stamps(limit).await
+    }
     async fn outbox_stats(&self) -> Result<restaurant_tui::store::OutboxStats, StoreError> {
         self.inner.outbox_stats().await
     }

@@ -52,6 +52,7 @@ contract!(
     finished_orders_come_newest_finish_first,
     the_outbox_keeps_only_what_is_unsent_or_still_in_the_kitchen,
     released_claims_go_to_another_relay_at_once,
+    active_stamps_say_which_orders_changed,
 );
 
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
@@ -1074,4 +1075,47 @@ async fn released_claims_go_to_another_relay_at_once(store: TestStore) {
     let b = store.claim_outbox("relay-b", 10, t0, lease).await.unwrap();
     assert_eq!(b.len(), 1, "only the unsent row comes back");
     assert_eq!(b[0].id, a[1].id);
+}
+
+/// The console's cheap reconciliation: every active order's number, last change and rush mark.
+async fn active_stamps_say_which_orders_changed(store: TestStore) {
+    let t0 = at(2024, 12, 16, 12, 0, 0);
+    let t1 = t0 + chrono::Duration::seconds(5);
+    let a = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
+    let b = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
+    let c = store
+        .place_order(&pizza(), &meta(t0), None)
+        .await
+        .unwrap()
+        .number;
+    store
+        .transition(&a, &change(Transition::StartCooking, "chef", t1))
+        .await
+        .unwrap();
+    store
+        .transition(&c, &change(Transition::Cancel, "operator", t1))
+        .await
+        .unwrap();
+    assert!(store.set_rush(&b, true).await.unwrap());
+    let stamps: Vec<(String, DateTime<Utc>, bool)> = store
+        .active_stamps(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.number, s.updated_at, s.rush))
+        .collect();
+    assert_eq!(
+        stamps,
+        [(b, t0, true), (a, t1, false)],
+        "newest first, no cancelled"
+    );
+    assert_eq!(store.active_stamps(1).await.unwrap().len(), 1);
 }

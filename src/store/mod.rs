@@ -53,6 +53,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Newest first.
     async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError>;
 
+    /// The orders still received, cooking or ready, newest first: only each one's number,
+    /// last change and rush mark — what tells a screen that already holds them which to read
+    /// again (a whole order with its items costs a hundred times more).
+    async fn active_stamps(&self, limit: u32) -> Result<Vec<OrderStamp>, StoreError>;
+
     /// Completed and cancelled orders, the most recently finished first (the console's
     /// recall list).
     async fn finished(&self, limit: u32) -> Result<Vec<OrderRecord>, StoreError>;
@@ -150,6 +155,14 @@ pub struct WorkerRegistration {
 pub struct OrderState {
     pub status: OrderStatus,
     pub processed_by: Option<String>,
+}
+
+/// What changes on an active order, without the order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderStamp {
+    pub number: String,
+    pub updated_at: DateTime<Utc>,
+    pub rush: bool,
 }
 
 /// The outbox at one moment.

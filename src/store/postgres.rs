@@ -13,9 +13,9 @@ use crate::domain::{Money, NewOrder, ORDER_SERVICE, WorkerStatus, order_number_p
 use super::migrations::{POSTGRES, migrator};
 use super::rows::{self, Columns};
 use super::{
-    ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderState, OutboxMessage,
-    OutboxStats, PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord,
-    WorkerRegistration, WriteMeta, interval_ms, outbox, parse_status,
+    ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderStamp, OrderState,
+    OutboxMessage, OutboxStats, PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome,
+    WorkerRecord, WorkerRegistration, WriteMeta, interval_ms, outbox, parse_status,
 };
 
 #[derive(Debug, Clone)]
@@ -415,6 +415,19 @@ impl Store for PgStore {
             orders: self.records(rows).await?,
             total: u64::try_from(total).unwrap_or_default(),
         })
+    }
+
+    async fn active_stamps(&self, limit: u32) -> Result<Vec<OrderStamp>, StoreError> {
+        sqlx::query(
+            "SELECT number, updated_at, rush FROM orders \
+             WHERE status IN ('received', 'cooking', 'ready') ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(rows::stamp)
+        .collect()
     }
 
     async fn finished(&self, limit: u32) -> Result<Vec<OrderRecord>, StoreError> {

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use crate::domain::Money;
 
 use super::{
-    ClaimedMessage, HistoryEntry, ItemRecord, OrderRecord, OrderState, OutboxMessage, OutboxStats,
-    StoreError, WorkerRecord, outbox, parse_status, parse_type, to_u8,
+    ClaimedMessage, HistoryEntry, ItemRecord, OrderRecord, OrderStamp, OrderState, OutboxMessage,
+    OutboxStats, StoreError, WorkerRecord, outbox, parse_status, parse_type, to_u8,
 };
 
 /// Typed access to one row's columns.
@@ -146,6 +146,14 @@ pub(super) fn outbox_message(row: &impl Columns) -> Result<OutboxMessage, StoreE
         routing_key: row.text("routing_key")?,
         priority: small(Some(row.int("priority")?), "priority")?.unwrap_or_default(),
         payload: outbox::parse_payload(&row.text("payload")?)?,
+    })
+}
+
+pub(super) fn stamp(row: &impl Columns) -> Result<OrderStamp, StoreError> {
+    Ok(OrderStamp {
+        number: row.text("number")?,
+        updated_at: row.time("updated_at")?,
+        rush: row.flag("rush")?,
     })
 }
 

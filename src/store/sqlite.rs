@@ -22,9 +22,9 @@ use super::lock::DataLock;
 use super::migrations::{SQLITE, migrator};
 use super::rows::{self, Columns};
 use super::{
-    ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderState, OutboxMessage,
-    OutboxStats, PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord,
-    WorkerRegistration, WriteMeta, interval_ms, outbox, parse_status,
+    ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderStamp, OrderState,
+    OutboxMessage, OutboxStats, PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome,
+    WorkerRecord, WorkerRegistration, WriteMeta, interval_ms, outbox, parse_status,
 };
 
 #[derive(Debug, Clone)]
@@ -352,6 +352,19 @@ impl Store for SqliteStore {
             orders: self.records(rows).await?,
             total: u64::try_from(total).unwrap_or_default(),
         })
+    }
+
+    async fn active_stamps(&self, limit: u32) -> Result<Vec<OrderStamp>, StoreError> {
+        sqlx::query(
+            "SELECT number, updated_at, rush FROM orders \
+             WHERE status IN ('received', 'cooking', 'ready') ORDER BY id DESC LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(rows::stamp)
+        .collect()
     }
 
     async fn finished(&self, limit: u32) -> Result<Vec<OrderRecord>, StoreError> {

@@ -67,6 +67,10 @@ pub struct Queue {
     gone: HashMap<String, DateTime<Utc>>,
     /// Numbers in the order shown.
     shown: Vec<String>,
+    /// Dishes still to cook across the kitchen, and the orders waiting for a cook: kept with
+    /// `shown`, so a frame (one a second, whatever happens) does not walk every order.
+    tally: Vec<(String, u32)>,
+    waiting: usize,
     station: Station,
     search: String,
     sort: Sort,
@@ -85,6 +89,8 @@ impl Default for Queue {
             orders: HashMap::new(),
             gone: HashMap::new(),
             shown: Vec::new(),
+            tally: Vec::new(),
+            waiting: 0,
             station: Station::All,
             search: String::new(),
             sort: Sort::Urgency,
@@ -336,6 +342,12 @@ impl Queue {
             }
         }
         self.shown = shown.into_iter().map(|o| o.number.clone()).collect();
+        self.tally = self.count_dishes();
+        self.waiting = self
+            .orders
+            .values()
+            .filter(|o| o.status == OrderStatus::Received)
+            .count();
         let Some(number) = self.selected.clone() else {
             self.select_index(0);
             return None;
@@ -360,7 +372,11 @@ impl Queue {
     }
 
     /// Item counts still to cook ("all day"), largest first.
-    pub fn all_day(&self) -> Vec<(String, u32)> {
+    pub fn all_day(&self) -> &[(String, u32)] {
+        &self.tally
+    }
+
+    fn count_dishes(&self) -> Vec<(String, u32)> {
         let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
         for o in self
             .orders
@@ -378,9 +394,6 @@ impl Queue {
 
     /// Orders waiting for a cook.
     pub fn waiting(&self) -> usize {
-        self.orders
-            .values()
-            .filter(|o| o.status == OrderStatus::Received)
-            .count()
+        self.waiting
     }
 }
