@@ -144,6 +144,9 @@ impl Shutdown {
     }
 }
 
+/// The relays of one process, by task name.
+const RELAYS: [&str; 2] = ["relay", "relay 2"];
+
 impl Assembly {
     pub async fn build(config: &Config, plan: Plan) -> Result<Assembly, AssemblyError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -237,28 +240,34 @@ impl Assembly {
         self.warnings.push(warning);
     }
 
-    /// Publishes committed outbox rows to the broker, when there are both.
+    /// Publishes committed outbox rows to the broker, when there are both: two relays, so
+    /// that while one waits for its batch's confirms the other takes what was just committed
+    /// (a cook's `ready` does not wait behind its `cooking`; issue #10). Leases keep them
+    /// apart as they keep relays of different processes apart.
     fn start_relay(&self) {
         let (Some(store), Some(broker)) = (&self.store, &self.broker) else {
             return;
         };
-        let relay = Relay::new(
-            store.clone(),
-            broker.clone(),
-            self.clock.clone(),
-            self.wake.clone(),
-        );
-        let token = self.shutdown.background.clone();
-        self.shutdown
-            .supervisor
-            .spawn("relay", token.clone(), OnExit::Restart, move || {
-                // It returns only when stopped; returning otherwise is what the supervisor reports.
-                let (relay, token) = (relay.clone(), token.clone());
-                async move {
-                    relay.run(token).await;
-                    Ok(())
-                }
-            });
+        for name in RELAYS {
+            let relay = Relay::new(
+                store.clone(),
+                broker.clone(),
+                self.clock.clone(),
+                self.wake.clone(),
+            );
+            let token = self.shutdown.background.clone();
+            self.shutdown
+                .supervisor
+                .spawn(name, token.clone(), OnExit::Restart, move || {
+                    // It returns only when stopped; returning otherwise is what the supervisor
+                    // reports.
+                    let (relay, token) = (relay.clone(), token.clone());
+                    async move {
+                        relay.run(token).await;
+                        Ok(())
+                    }
+                });
+        }
     }
 
     /// Binds the API where the configuration says and serves it until the stop. A server that
