@@ -43,24 +43,16 @@ async fn thirty_orders_through_serve_and_one_worker_are_cooked_and_announced_onc
         assert_eq!(statuses, ["received", "cooking", "ready"]);
     }
     // The cook counts its orders in its own row a moment after each (issue #10).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let workers = loop {
-        let workers: Value = d
-            .client
-            .get(serve.url("/workers/status"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if workers[0]["orders_processed"] == 30 || Instant::now() > deadline {
-            break workers;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let counted = |w: &Value| w[0]["orders_processed"] == 30;
+    let workers = serve
+        .wait_json(
+            &d.client,
+            "/workers/status",
+            counted,
+            Duration::from_secs(10),
+        )
+        .await;
     assert_eq!(workers[0]["worker_name"], "chef_mario");
-    assert_eq!(workers[0]["orders_processed"], 30);
 
     let mut lines: HashMap<String, Vec<String>> = HashMap::new();
     let deadline = Instant::now() + Duration::from_secs(30);

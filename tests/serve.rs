@@ -354,23 +354,11 @@ async fn serve_with_an_in_process_worker_cooks_every_order_to_ready() {
         assert_eq!(h[2]["changed_by"], "kitchen-1");
     }
     // The cook counts its orders in its own row a moment after each (issue #10).
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let workers = loop {
-        let workers: Value = client
-            .get(p.url("/workers/status"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if workers[0]["orders_processed"] == 10 || std::time::Instant::now() > deadline {
-            break workers;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let counted = |w: &Value| w[0]["orders_processed"] == 10;
+    let workers = p
+        .wait_json(&client, "/workers/status", counted, Duration::from_secs(10))
+        .await;
     assert_eq!(workers[0]["worker_name"], "kitchen-1");
-    assert_eq!(workers[0]["orders_processed"], 10);
     let ready: Value = client
         .get(p.url("/health/ready"))
         .send()

@@ -983,22 +983,49 @@ async fn finished_orders_come_newest_finish_first(store: TestStore) {
     assert_eq!(store.finished(1).await.unwrap().len(), 1);
 }
 
+/// A pizza placed at `now`; its number.
+async fn placed(store: &TestStore, now: DateTime<Utc>) -> String {
+    store
+        .place_order(&pizza(), &meta(now), None)
+        .await
+        .unwrap()
+        .number
+}
+
+async fn apply(
+    store: &TestStore,
+    n: &str,
+    transition: Transition,
+    by: &str,
+    now: DateTime<Utc>,
+) -> TransitionOutcome {
+    store
+        .transition(n, &change(transition, by, now))
+        .await
+        .unwrap()
+}
+
+/// What a relay does with everything unsent: claim it, publish it, mark it.
+async fn publish_everything(store: &TestStore, now: DateTime<Utc>) {
+    let claimed = store
+        .claim_outbox("relay", 100, now, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();
+    store.mark_sent(&ids, now).await.unwrap();
+}
+
 /// Issue #10: sent messages leave the outbox at once; an order's kitchen message stays
 /// (for an in-process bus's refill) until the order leaves the kitchen.
 async fn the_outbox_keeps_only_what_is_unsent_or_still_in_the_kitchen(store: TestStore) {
     let t0 = at(2024, 12, 16, 12, 0, 0);
-    let first = store.place_order(&pizza(), &meta(t0), None).await.unwrap();
-    let second = store.place_order(&pizza(), &meta(t0), None).await.unwrap();
+    let first = placed(&store, t0).await;
+    let second = placed(&store, t0).await;
     let stats = store.outbox_stats().await.unwrap();
     assert_eq!((stats.unsent, stats.kept), (4, 0));
     assert_eq!(stats.oldest_unsent, Some(t0));
 
-    let claimed = store
-        .claim_outbox("relay", 100, t0, Duration::from_secs(30))
-        .await
-        .unwrap();
-    let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();
-    store.mark_sent(&ids, t0).await.unwrap();
+    publish_everything(&store, t0).await;
     let stats = store.outbox_stats().await.unwrap();
     assert_eq!(
         (stats.unsent, stats.kept, stats.oldest_unsent),
@@ -1009,20 +1036,11 @@ async fn the_outbox_keeps_only_what_is_unsent_or_still_in_the_kitchen(store: Tes
 
     // The first is cooked and ready: its kitchen message goes with it. The second is
     // cancelled before it was cooked: the same.
-    for (transition, by) in [
-        (Transition::StartCooking, "chef"),
-        (Transition::FinishCooking, "chef"),
-    ] {
-        let applied = store
-            .transition(&first.number, &change(transition, by, t0))
-            .await
-            .unwrap();
+    for transition in [Transition::StartCooking, Transition::FinishCooking] {
+        let applied = apply(&store, &first, transition, "chef", t0).await;
         assert!(matches!(applied, TransitionOutcome::Applied { .. }));
     }
-    store
-        .transition(&second.number, &change(Transition::Cancel, "operator", t0))
-        .await
-        .unwrap();
+    apply(&store, &second, Transition::Cancel, "operator", t0).await;
     let stats = store.outbox_stats().await.unwrap();
     assert_eq!(
         (stats.unsent, stats.kept),
@@ -1040,14 +1058,9 @@ async fn the_outbox_keeps_only_what_is_unsent_or_still_in_the_kitchen(store: Tes
         .collect();
     assert_eq!(olds, ["received", "cooking", "received"]);
     assert_eq!(updates[1].payload["new_status"], "ready");
-    assert_eq!(updates[1].payload["order_number"], first.number.as_str());
+    assert_eq!(updates[1].payload["order_number"], first.as_str());
 
-    let claimed = store
-        .claim_outbox("relay", 100, t0, Duration::from_secs(30))
-        .await
-        .unwrap();
-    let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();
-    store.mark_sent(&ids, t0).await.unwrap();
+    publish_everything(&store, t0).await;
     assert_eq!(
         store.outbox_stats().await.unwrap(),
         restaurant_tui::store::OutboxStats::default(),
@@ -1059,7 +1072,7 @@ async fn the_outbox_keeps_only_what_is_unsent_or_still_in_the_kitchen(store: Tes
 /// without waiting for the lease.
 async fn released_claims_go_to_another_relay_at_once(store: TestStore) {
     let t0 = at(2024, 12, 16, 12, 0, 0);
-    store.place_order(&pizza(), &meta(t0), None).await.unwrap();
+    placed(&store, t0).await;
     let lease = Duration::from_secs(30);
     let a = store.claim_outbox("relay-a", 10, t0, lease).await.unwrap();
     assert_eq!(a.len(), 2);
@@ -1081,29 +1094,13 @@ async fn released_claims_go_to_another_relay_at_once(store: TestStore) {
 async fn active_stamps_say_which_orders_changed(store: TestStore) {
     let t0 = at(2024, 12, 16, 12, 0, 0);
     let t1 = t0 + chrono::Duration::seconds(5);
-    let a = store
-        .place_order(&pizza(), &meta(t0), None)
-        .await
-        .unwrap()
-        .number;
-    let b = store
-        .place_order(&pizza(), &meta(t0), None)
-        .await
-        .unwrap()
-        .number;
-    let c = store
-        .place_order(&pizza(), &meta(t0), None)
-        .await
-        .unwrap()
-        .number;
-    store
-        .transition(&a, &change(Transition::StartCooking, "chef", t1))
-        .await
-        .unwrap();
-    store
-        .transition(&c, &change(Transition::Cancel, "operator", t1))
-        .await
-        .unwrap();
+    let (a, b, c) = (
+        placed(&store, t0).await,
+        placed(&store, t0).await,
+        placed(&store, t0).await,
+    );
+    apply(&store, &a, Transition::StartCooking, "chef", t1).await;
+    apply(&store, &c, Transition::Cancel, "operator", t1).await;
     assert!(store.set_rush(&b, true).await.unwrap());
     let stamps: Vec<(String, DateTime<Utc>, bool)> = store
         .active_stamps(10)

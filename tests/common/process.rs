@@ -161,15 +161,28 @@ impl Process {
         status: &str,
         limit: Duration,
     ) -> Value {
+        let path = format!("/orders/{n}/status");
+        self.wait_json(client, &path, |s| s["current_status"] == status, limit)
+            .await
+    }
+
+    /// Polls `GET path` until `reached` holds, for `limit` at most.
+    pub async fn wait_json(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        reached: impl Fn(&Value) -> bool,
+        limit: Duration,
+    ) -> Value {
         let deadline = std::time::Instant::now() + limit;
         loop {
-            let s = self.get_json(client, &format!("/orders/{n}/status")).await;
-            if s["current_status"] == status {
-                return s;
+            let v = self.get_json(client, path).await;
+            if reached(&v) {
+                return v;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "{n} never reached {status}: {s}"
+                "{path} never reached what was awaited: {v}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
