@@ -148,7 +148,21 @@ async fn phase_five(a: &Args, api: f64) {
         e2e.outbox_rows,
         e2e.outbox_bytes / 1024
     );
+    println!(
+        "   PostgreSQL transactions per order: {:.2}",
+        e2e.transactions as f64 / a.orders as f64
+    );
     println!("   checks: {}", e2e.checks);
+}
+
+/// Transactions committed in the connection's database so far.
+async fn commits(conn: &mut PgConnection) -> i64 {
+    sqlx::query_scalar(
+        "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .fetch_one(conn)
+    .await
+    .unwrap()
 }
 
 /// With a baseline, the two builds take turns (four rounds each of a quarter of the time), so
@@ -647,6 +661,8 @@ struct EndToEnd {
     cpu: Cpu,
     outbox_rows: i64,
     outbox_bytes: i64,
+    /// Committed in the phase's database while it ran.
+    transactions: i64,
     checks: String,
 }
 
@@ -693,6 +709,8 @@ async fn end_to_end(a: &Args, bin: &Path, count: usize, per_second: Option<u32>)
         .into_iter()
         .chain(workers.iter().map(Process::pid))
         .collect();
+    let mut conn = db.connect().await;
+    let commits_before = commits(&mut conn).await;
     let before = Cpu::read(&ours);
     let started = Instant::now();
     let (placed, _) = place(&base, count, a.clients, per_second).await;
@@ -715,6 +733,9 @@ async fn end_to_end(a: &Args, bin: &Path, count: usize, per_second: Option<u32>)
     // Let the last updates and acks settle before reading the CPU.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let cpu = Cpu::read(&ours).minus(&before);
+    // PostgreSQL publishes a backend's counts within a second of its last transaction.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let transactions = commits(&mut conn).await - commits_before;
     let mut latencies: Vec<f64> = ready
         .iter()
         .map(|(n, at)| at.duration_since(placed[n]).as_secs_f64() * 1000.0)
@@ -723,7 +744,7 @@ async fn end_to_end(a: &Args, bin: &Path, count: usize, per_second: Option<u32>)
         percentile(&mut latencies, 0.50),
         percentile(&mut latencies, 0.99),
     );
-    let mut conn = db.connect().await;
+
     let (outbox_rows, outbox_bytes): (i64, i64) =
         sqlx::query_as("SELECT (SELECT count(*) FROM outbox), pg_total_relation_size('outbox')")
             .fetch_one(&mut conn)
@@ -746,6 +767,7 @@ async fn end_to_end(a: &Args, bin: &Path, count: usize, per_second: Option<u32>)
         latencies,
         cpu,
         outbox_rows,
+        transactions,
         outbox_bytes,
         checks,
     }
