@@ -248,6 +248,26 @@ pub struct Loaded {
     pub file: Option<PathBuf>,
 }
 
+/// What `server.host` binds to: an IP address, or every address a host name resolves to
+/// (`localhost`: its loopback addresses).
+fn bind_addresses(host: &str) -> Result<Vec<IpAddr>, String> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    use std::net::ToSocketAddrs;
+    let resolved: Vec<IpAddr> = (host, 0)
+        .to_socket_addrs()
+        .map_err(|e| {
+            format!("is neither an IP address nor a host name this machine can resolve ({e})")
+        })?
+        .map(|a| a.ip())
+        .collect();
+    if resolved.is_empty() {
+        return Err("resolves to no address".into());
+    }
+    Ok(resolved)
+}
+
 impl Config {
     /// Reads the layers described at the top of this module from the process environment.
     pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
@@ -299,13 +319,12 @@ impl Config {
     /// Checks values that each parse alone but make no sense (or no safety) together.
     pub fn check(&self, origin: &str) -> Result<(), ConfigError> {
         let s = &self.server;
-        let host: IpAddr = s.host.parse().map_err(|_| {
-            ConfigError::new(
-                origin,
-                format!("server.host: {:?} is not an IP address", s.host),
-            )
-        })?;
-        if !host.is_loopback() && s.token.as_deref().is_none_or(str::is_empty) {
+        let host = bind_addresses(&s.host)
+            .map_err(|why| ConfigError::new(origin, format!("server.host: {:?} {why}", s.host)))?;
+        let beyond_loopback = host.iter().find(|ip| !ip.is_loopback());
+        if let Some(host) = beyond_loopback
+            && s.token.as_deref().is_none_or(str::is_empty)
+        {
             return Err(ConfigError::new(
                 origin,
                 format!(

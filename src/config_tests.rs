@@ -240,3 +240,23 @@ fn every_number_is_bounded_with_its_key_before_anything_opens() {
     );
     assert!(Config::default().check("t").is_ok());
 }
+
+/// Issue #11: `server.host` (and `--host`) takes a host name; the token rule looks at every
+/// address it resolves to.
+#[test]
+fn a_host_name_is_accepted_and_judged_by_its_addresses() {
+    let mut config = Config::default();
+    config.server.host = "localhost".into();
+    config.check("command line").unwrap();
+    config.server.host = "::1".into();
+    config.check("command line").unwrap();
+    config.server.host = "no-such-host.invalid".into();
+    let e = config.check("command line").unwrap_err().to_string();
+    assert!(
+        e.contains("server.host") && e.contains("no-such-host.invalid"),
+        "{e}"
+    );
+    config.server.host = "0.0.0.0".into();
+    let e = config.check("command line").unwrap_err().to_string();
+    assert!(e.contains("server.token"), "{e}");
+}

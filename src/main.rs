@@ -11,7 +11,18 @@ fn main() -> ExitCode {
     let _ = color_eyre::config::HookBuilder::default()
         .display_env_section(false)
         .install();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap's own words (and exit code), plus where a misplaced flag belongs.
+            let hint = restaurant_tui::cli::hint_for(&e);
+            let _ = e.print();
+            if let Some(hint) = hint {
+                eprintln!("\nhint: {hint}");
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -52,7 +52,7 @@ enum Run {
 fn plan(cli: &Cli) -> Run {
     match (cli.mode, &cli.command) {
         (_, Some(Command::Migrate)) => Run::Migrate,
-        (_, Some(Command::Serve)) | (Some(Mode::OrderService), None) => Run::Serve {
+        (_, Some(Command::Serve(_))) | (Some(Mode::OrderService), None) => Run::Serve {
             service: "order-service",
             read_only: false,
             default_port: 3000,
@@ -62,7 +62,7 @@ fn plan(cli: &Cli) -> Run {
             read_only: true,
             default_port: 3002,
         },
-        (_, Some(Command::Worker)) | (Some(Mode::KitchenWorker), None) => Run::Worker,
+        (_, Some(Command::Worker(_))) | (Some(Mode::KitchenWorker), None) => Run::Worker,
         (_, Some(Command::Notify)) | (Some(Mode::NotificationSubscriber), None) => Run::Notify,
         (None, None) => Run::Console,
     }
@@ -80,6 +80,7 @@ pub fn service_name(cli: &Cli) -> &'static str {
 }
 
 pub async fn run(cli: Cli) -> Result<(), StartupError> {
+    cli.check().map_err(StartupError::Usage)?;
     let run = plan(&cli);
     match run {
         Run::Console => {
@@ -97,14 +98,14 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
                     dir.display()
                 ))
             })?;
-            crate::tui::run::run(&config, path.display().to_string(), cli.server.workers)
+            crate::tui::run::run(&config, path.display().to_string(), cli.server().workers)
                 .await
                 .map_err(StartupError::from)
         }
         Run::Worker => {
             telemetry::init_stdout("kitchen-worker");
             let config = load_config(&cli, 3000)?;
-            run_worker(&config, &cli.worker).await
+            run_worker(&config, cli.worker()).await
         }
         Run::Notify => {
             // stdout carries the notification lines; the JSON log lines go to stderr.
@@ -134,7 +135,7 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         } => {
             telemetry::init_stdout(service);
             let config = load_config(&cli, default_port)?;
-            serve(&config, read_only, cli.server.workers.unwrap_or(0)).await
+            serve(&config, read_only, cli.server().workers.unwrap_or(0)).await
         }
     }
 }
@@ -150,7 +151,7 @@ fn load_config(cli: &Cli, default_port: u16) -> Result<Config, StartupError> {
         );
     })?;
     let mut config = loaded.config;
-    let s = &cli.server;
+    let s = cli.server();
     if default_port != 3000 && config.server.port == 3000 {
         config.server.port = default_port;
     }
@@ -166,7 +167,7 @@ fn load_config(cli: &Cli, default_port: u16) -> Result<Config, StartupError> {
     if let Some(r) = s.rate_limit {
         config.server.rate_limit_per_second = r;
     }
-    if let Some(times) = &cli.worker.cook_time {
+    if let Some(times) = &cli.worker().cook_time {
         apply_cook_times(&mut config.kitchen.cook_time, times)?;
     }
     config.check("command line")?;

@@ -274,8 +274,14 @@ impl Assembly {
     /// ends by itself stops the process.
     pub async fn listen(&self, read_only: bool) -> Result<SocketAddr, AssemblyError> {
         let orders = self.orders.clone().ok_or(AssemblyError::NoKitchen)?;
-        let addr = format!("{}:{}", self.config.server.host, self.config.server.port);
-        let listener = tokio::net::TcpListener::bind(&addr)
+        let (host, port) = (self.config.server.host.as_str(), self.config.server.port);
+        // A name or an address, IPv6 included: the pair resolves either.
+        let addr = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let listener = tokio::net::TcpListener::bind((host, port))
             .await
             .map_err(|source| AssemblyError::Bind {
                 addr: addr.clone(),
