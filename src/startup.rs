@@ -295,17 +295,27 @@ impl Default for Signals {
 fn apply_cook_times(times: &mut crate::config::CookTimes, text: &str) -> Result<(), StartupError> {
     for part in text.split(',').filter(|p| !p.trim().is_empty()) {
         let (kind, value) = part.split_once('=').ok_or_else(|| {
-            StartupError::Usage(format!("--cook-time: {part:?} is not TYPE=DURATION"))
+            StartupError::Usage(format!(
+                "--cook-time: {:?} is not TYPE=DURATION, as in dine_in=8s",
+                part.trim()
+            ))
         })?;
-        let d = humantime::parse_duration(value.trim())
-            .map_err(|e| StartupError::Usage(format!("--cook-time: {value:?}: {e}")))?;
+        // humantime's own words ("expected number at 0") say nothing to a cook.
+        let d = humantime::parse_duration(value.trim()).map_err(|_| {
+            StartupError::Usage(format!(
+                "--cook-time: {}={:?} needs a duration like 8s or 250ms",
+                kind.trim(),
+                value.trim()
+            ))
+        })?;
         match kind.trim().parse::<crate::domain::OrderType>() {
             Ok(crate::domain::OrderType::DineIn) => times.dine_in = d,
             Ok(crate::domain::OrderType::Takeout) => times.takeout = d,
             Ok(crate::domain::OrderType::Delivery) => times.delivery = d,
             Err(_) => {
                 return Err(StartupError::Usage(format!(
-                    "--cook-time: unknown order type {kind:?}"
+                    "--cook-time: unknown order type {:?}; use dine_in, takeout or delivery",
+                    kind.trim()
                 )));
             }
         }
@@ -377,4 +387,31 @@ async fn run_notify(config: &Config) -> Result<(), StartupError> {
     kitchen.run_until_stopped().await?;
     tracing::info!(action = "graceful_shutdown", "stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue #11: plain words, no parser internals.
+    #[test]
+    fn a_bad_cook_time_is_said_in_plain_words() {
+        let mut times = crate::config::CookTimes::default();
+        let said = |text: &str, times: &mut crate::config::CookTimes| {
+            apply_cook_times(times, text).unwrap_err().to_string()
+        };
+        let e = said("dine_in=fast", &mut times);
+        assert!(
+            e.contains("dine_in=\"fast\" needs a duration like 8s or 250ms"),
+            "{e}"
+        );
+        assert!(!e.contains("expected number"), "{e}");
+        let e = said("pizza=8s", &mut times);
+        assert!(e.contains("use dine_in, takeout or delivery"), "{e}");
+        let e = said("8s", &mut times);
+        assert!(e.contains("TYPE=DURATION"), "{e}");
+        apply_cook_times(&mut times, "dine_in=250ms, takeout=0s").unwrap();
+        assert_eq!(times.dine_in, std::time::Duration::from_millis(250));
+        assert_eq!(times.takeout, std::time::Duration::ZERO);
+    }
 }
