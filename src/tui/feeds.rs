@@ -28,6 +28,20 @@ fn reconcile_every(active: usize) -> u64 {
     RECONCILE_EVERY * (active as u64 / 1000).max(1)
 }
 
+/// What the queue shows: every order not yet picked up or cancelled, newest first.
+fn active_queue() -> OrderQuery {
+    OrderQuery {
+        statuses: vec![
+            OrderStatus::Received,
+            OrderStatus::Cooking,
+            OrderStatus::Ready,
+        ],
+        order_type: None,
+        limit: QUEUE_LIMIT,
+        offset: 0,
+    }
+}
+
 /// Orders per store read when the queue is read whole.
 const PAGE: u32 = 500;
 
@@ -221,16 +235,7 @@ pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
     kitchen.spawn("screen refresh", OnExit::Restart, move |stop| {
         let (store, clock, tx) = (store.clone(), clock.clone(), tx.clone());
         async move {
-            let active = OrderQuery {
-                statuses: vec![
-                    OrderStatus::Received,
-                    OrderStatus::Cooking,
-                    OrderStatus::Ready,
-                ],
-                order_type: None,
-                limit: QUEUE_LIMIT,
-                offset: 0,
-            };
+            let active = active_queue();
             // Seconds since the last reconciliation, and how many it waits for now.
             let (mut tick, mut every): (u64, u64) = (0, RECONCILE_EVERY);
             let mut reading = Reading::default();
@@ -396,16 +401,7 @@ mod tests {
                     .number,
             );
         }
-        let active = OrderQuery {
-            statuses: vec![
-                OrderStatus::Received,
-                OrderStatus::Cooking,
-                OrderStatus::Ready,
-            ],
-            order_type: None,
-            limit: 5_000,
-            offset: 0,
-        };
+        let active = active_queue();
         let mut reading = Reading::default();
         let first = reading.refresh(&store, &active).await.unwrap().unwrap();
         assert_eq!(first.len(), 3);
