@@ -102,7 +102,19 @@ pub fn hint_for(e: &clap::Error) -> Option<String> {
         return None;
     };
     let flag = arg.split('=').next().unwrap_or(arg);
-    let known = ServerArgs::FLAGS.contains(&flag) || WorkerArgs::FLAGS.contains(&flag);
+    // Known to `serve` or `worker`, under its name or a visible alias.
+    let cli = <Cli as clap::CommandFactory>::command();
+    let names = |a: &clap::Arg| {
+        let aliases = a.get_visible_aliases().unwrap_or_default();
+        a.get_long()
+            .into_iter()
+            .chain(aliases)
+            .any(|l| flag.strip_prefix("--") == Some(l))
+    };
+    let known = ["serve", "worker"].into_iter().any(|c| {
+        cli.find_subcommand(c)
+            .is_some_and(|c| c.get_arguments().any(names))
+    });
     known.then(|| format!("{flag} is {}", home_of(flag)))
 }
 
@@ -159,14 +171,6 @@ pub struct ServerArgs {
 }
 
 impl ServerArgs {
-    const FLAGS: [&'static str; 5] = [
-        "--host",
-        "--port",
-        "--max-concurrent",
-        "--rate-limit",
-        "--workers",
-    ];
-
     /// The flags given, as typed.
     fn given(&self) -> Vec<&'static str> {
         [
@@ -207,16 +211,6 @@ pub struct WorkerArgs {
 }
 
 impl WorkerArgs {
-    const FLAGS: [&'static str; 7] = [
-        "--worker-name",
-        "--name",
-        "--order-types",
-        "--heartbeat-interval",
-        "--prefetch",
-        "--cook-time",
-        "--replace",
-    ];
-
     /// The flags given, as typed.
     fn given(&self) -> Vec<&'static str> {
         [
@@ -279,6 +273,7 @@ mod tests {
             &["restaurant-tui", "migrate", "--workers", "9"],
             &["restaurant-tui", "migrate", "--order-types", "pizza"],
             &["restaurant-tui", "worker", "--port", "1"],
+            &["restaurant-tui", "serve", "--name", "chef_1"],
         ] {
             let e = Cli::try_parse_from(line).unwrap_err();
             assert_eq!(

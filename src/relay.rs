@@ -57,7 +57,7 @@ impl Relay {
     }
 
     /// Publishes one batch; returns how many rows were sent. Rows whose publish failed stay
-    /// unsent and come back when their lease runs out.
+    /// unsent and their leases are given up, so any relay takes them at once.
     pub async fn run_once(&self) -> Result<usize, RelayError> {
         let now = self.clock.now();
         let claimed = self
@@ -93,6 +93,21 @@ impl Relay {
         }
     }
 
+    /// In the background, one at a time: a vacuum may wait seconds to shorten the table, and
+    /// publishing must not wait with it.
+    fn compact(&self) {
+        if self.compacting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (store, busy) = (self.store.clone(), self.compacting.clone());
+        tokio::spawn(async move {
+            if let Err(e) = store.compact_outbox().await {
+                tracing::debug!(action = "outbox_compact_failed", error = %e, "the outbox waits for the database's own vacuum");
+            }
+            busy.store(false, Ordering::Release);
+        });
+    }
+
     /// Runs until `stop` is cancelled. A batch in flight is always finished (published and
     /// marked sent): the stop is only looked at between batches. Then what is left (the status
     /// updates of workers that stopped just before) goes out, for a few seconds at most.
@@ -101,19 +116,21 @@ impl Relay {
         let mut since_compact = 0;
         loop {
             match self.run_once().await {
-                Ok(n) if n == self.batch as usize && !stop.is_cancelled() => {
+                Ok(n) => {
+                    // A full batch means more is waiting: go on at once.
+                    let busy = n == self.batch as usize && !stop.is_cancelled();
                     since_compact += n;
-                    if since_compact >= COMPACT_EVERY {
+                    let every = if busy {
+                        COMPACT_EVERY
+                    } else {
+                        COMPACT_WHEN_IDLE
+                    };
+                    if since_compact >= every {
                         since_compact = 0;
                         self.compact();
                     }
-                    continue;
-                }
-                Ok(n) => {
-                    since_compact += n;
-                    if since_compact >= COMPACT_WHEN_IDLE {
-                        since_compact = 0;
-                        self.compact();
+                    if busy {
+                        continue;
                     }
                     backoff = Duration::from_millis(200);
                 }
@@ -171,23 +188,6 @@ fn log_published(row: &ClaimedMessage) {
     span.in_scope(|| {
         tracing::info!(action = "order_published", routing_key = %m.routing_key, priority = m.priority, "order sent to the kitchen")
     });
-}
-
-impl Relay {
-    /// In the background, one at a time: a vacuum may wait seconds to shorten the table, and
-    /// publishing must not wait with it.
-    fn compact(&self) {
-        if self.compacting.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let (store, busy) = (self.store.clone(), self.compacting.clone());
-        tokio::spawn(async move {
-            if let Err(e) = store.compact_outbox().await {
-                tracing::debug!(action = "outbox_compact_failed", error = %e, "the outbox waits for the database's own vacuum");
-            }
-            busy.store(false, Ordering::Release);
-        });
-    }
 }
 
 /// Messages sent between two compactions of the outbox while busy, and while idle: the outbox

@@ -611,6 +611,9 @@ impl Store for GatedStore {
     ) -> Result<Vec<restaurant_tui::store::OrderStamp>, StoreError> {
         self.inner.active_stamps(limit).await
     }
+    async fn orders(&self, numbers: &[String]) -> Result<Vec<OrderRecord>, StoreError> {
+        self.inner.orders(numbers).await
+    }
     async fn outbox_stats(&self) -> Result<restaurant_tui::store::OutboxStats, StoreError> {
         self.inner.outbox_stats().await
     }

@@ -1111,8 +1111,27 @@ async fn active_stamps_say_which_orders_changed(store: TestStore) {
         .collect();
     assert_eq!(
         stamps,
-        [(b, t0, true), (a, t1, false)],
+        [(b.clone(), t0, true), (a.clone(), t1, false)],
         "newest first, no cancelled"
     );
     assert_eq!(store.active_stamps(1).await.unwrap().len(), 1);
+
+    // Then the changed ones are read whole, in one go; an unknown number is left out.
+    let mut read = store
+        .orders(&[a.clone(), "ORD_20241216_999".into(), c.clone()])
+        .await
+        .unwrap();
+    read.sort_by(|x, y| x.number.cmp(&y.number));
+    let got: Vec<(&str, OrderStatus, usize)> = read
+        .iter()
+        .map(|o| (o.number.as_str(), o.status, o.items.len()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (a.as_str(), OrderStatus::Cooking, 1),
+            (c.as_str(), OrderStatus::Cancelled, 1)
+        ]
+    );
+    assert!(store.orders(&[]).await.unwrap().is_empty());
 }

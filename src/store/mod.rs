@@ -43,6 +43,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn order(&self, number: &str) -> Result<Option<OrderRecord>, StoreError>;
 
+    /// The orders among `numbers` that exist, with their items, in one read (unknown numbers
+    /// are left out; the order of the answer is the store's).
+    async fn orders(&self, numbers: &[String]) -> Result<Vec<OrderRecord>, StoreError>;
+
     /// Just the status and the cook holding the order: a cheap read a cook repeats while it
     /// cooks, to notice a cancellation or a take-over (CONTRACT §5).
     async fn order_state(&self, number: &str) -> Result<Option<OrderState>, StoreError>;

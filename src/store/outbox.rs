@@ -10,6 +10,12 @@ use crate::domain::{
 
 use super::{StatusChange, StoreError, WriteMeta};
 
+/// How large the outbox is (`Store::outbox_stats`); the same text in both dialects.
+pub const STATS: &str = "SELECT count(*) FILTER (WHERE sent_at IS NULL) AS unsent, \
+         count(*) FILTER (WHERE sent_at IS NOT NULL) AS kept, \
+         min(created_at) FILTER (WHERE sent_at IS NULL) AS oldest_unsent \
+     FROM outbox";
+
 /// One message waiting to be published.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxMessage {

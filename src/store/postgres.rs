@@ -355,6 +355,16 @@ impl Store for PgStore {
         Ok(self.records(rows).await?.pop())
     }
 
+    async fn orders(&self, numbers: &[String]) -> Result<Vec<OrderRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE number = ANY($1)"
+        ))
+        .bind(numbers)
+        .fetch_all(&self.pool)
+        .await?;
+        self.records(rows).await
+    }
+
     async fn order_state(&self, number: &str) -> Result<Option<OrderState>, StoreError> {
         sqlx::query("SELECT status, processed_by FROM orders WHERE number = $1")
             .bind(number)
@@ -581,14 +591,7 @@ impl Store for PgStore {
     }
 
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
-        let row = sqlx::query(
-            "SELECT count(*) FILTER (WHERE sent_at IS NULL) AS unsent, \
-                    count(*) FILTER (WHERE sent_at IS NOT NULL) AS kept, \
-                    min(created_at) FILTER (WHERE sent_at IS NULL) AS oldest_unsent \
-             FROM outbox",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+        let row = sqlx::query(outbox::STATS).fetch_one(&self.pool).await?;
         rows::outbox_stats(&row)
     }
 

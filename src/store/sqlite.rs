@@ -292,6 +292,22 @@ impl Store for SqliteStore {
         Ok(self.records(rows).await?.pop())
     }
 
+    async fn orders(&self, numbers: &[String]) -> Result<Vec<OrderRecord>, StoreError> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::new(format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE number IN ("
+        ));
+        let mut list = qb.separated(", ");
+        for n in numbers {
+            list.push_bind(n);
+        }
+        qb.push(")");
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        self.records(rows).await
+    }
+
     async fn order_state(&self, number: &str) -> Result<Option<OrderState>, StoreError> {
         sqlx::query("SELECT status, processed_by FROM orders WHERE number = ?")
             .bind(number)
@@ -555,14 +571,7 @@ impl Store for SqliteStore {
     }
 
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
-        let row = sqlx::query(
-            "SELECT count(*) FILTER (WHERE sent_at IS NULL) AS unsent, \
-                    count(*) FILTER (WHERE sent_at IS NOT NULL) AS kept, \
-                    min(created_at) FILTER (WHERE sent_at IS NULL) AS oldest_unsent \
-             FROM outbox",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+        let row = sqlx::query(outbox::STATS).fetch_one(&self.pool).await?;
         rows::outbox_stats(&row)
     }
 
