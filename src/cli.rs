@@ -147,7 +147,15 @@ pub enum Command {
     /// A standalone kitchen worker (needs RabbitMQ).
     Worker(WorkerArgs),
     /// Print each status update as a line (needs RabbitMQ); logs go to stderr.
-    Notify,
+    Notify(NotifyArgs),
+}
+
+/// `notify`'s flags.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NotifyArgs {
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics (HOST: server.host).
+    #[arg(long, value_name = "PORT")]
+    pub metrics_port: Option<u16>,
 }
 
 /// Where and how the API listens; each overrides the configuration.
@@ -208,6 +216,9 @@ pub struct WorkerArgs {
     /// that restart a worker at once); without it such a name exits 1.
     #[arg(long)]
     pub replace: bool,
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics (HOST: server.host).
+    #[arg(long, value_name = "PORT")]
+    pub metrics_port: Option<u16>,
 }
 
 impl WorkerArgs {
@@ -220,6 +231,7 @@ impl WorkerArgs {
             ("--prefetch", self.prefetch.is_some()),
             ("--cook-time", self.cook_time.is_some()),
             ("--replace", self.replace),
+            ("--metrics-port", self.metrics_port.is_some()),
         ]
         .into_iter()
         .filter_map(|(flag, given)| given.then_some(flag))

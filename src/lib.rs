@@ -11,6 +11,7 @@
 //! - [`telemetry`] — the JSON log line of the contract, to stdout or a file.
 //! - [`files`] — folders and files of personal data, private to the user.
 //! - [`kitchen`] — the worker: registration, heartbeats, one `process_one` step.
+//! - [`metrics`] — the Prometheus series: names, the recorder, gauges read when scraped.
 //! - [`notifications`] — status updates as lines, and the `notify` printer.
 //! - [`assembly`] — builds the kitchen for a mode and stops it, in order, on one token.
 //! - [`supervisor`] — background tasks that are restarted or stop the process, never lost.
@@ -27,6 +28,7 @@ pub mod config;
 pub mod domain;
 pub mod files;
 pub mod kitchen;
+pub mod metrics;
 pub mod notifications;
 pub mod relay;
 pub mod service;

@@ -68,7 +68,9 @@ impl Relay {
             return Ok(0);
         }
         let outgoing: Vec<Outgoing> = claimed.iter().map(outgoing).collect();
+        let publishing = std::time::Instant::now();
         let results = self.broker.publish_all(&outgoing).await;
+        crate::metrics::relay_published(publishing.elapsed());
         let mut sent = Vec::with_capacity(claimed.len());
         let mut failure = None;
         for (row, result) in claimed.iter().zip(results) {

@@ -119,6 +119,7 @@ impl Orders {
             tracing::info!(action = "order_replayed", order_number = %placed.number, "placed before under this key; answering that order");
             return Ok(placed);
         }
+        crate::metrics::order_created(order.order_type());
         self.outbox_wake.notify_one();
         Ok(placed)
     }
@@ -181,7 +182,8 @@ impl Orders {
         };
         let outcome = self.store.transition(number, &change).await?;
         match outcome {
-            TransitionOutcome::Applied { from, .. } => {
+            TransitionOutcome::Applied { from, to, .. } => {
+                crate::metrics::transition(from, to);
                 self.outbox_wake.notify_one();
                 Ok(from)
             }

@@ -63,7 +63,7 @@ fn plan(cli: &Cli) -> Run {
             default_port: 3002,
         },
         (_, Some(Command::Worker(_))) | (Some(Mode::KitchenWorker), None) => Run::Worker,
-        (_, Some(Command::Notify)) | (Some(Mode::NotificationSubscriber), None) => Run::Notify,
+        (_, Some(Command::Notify(_))) | (Some(Mode::NotificationSubscriber), None) => Run::Notify,
         (None, None) => Run::Console,
     }
 }
@@ -111,7 +111,11 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
             // stdout carries the notification lines; the JSON log lines go to stderr.
             telemetry::init_stderr("notification-subscriber");
             let config = load_config(&cli, 3000)?;
-            run_notify(&config).await
+            let metrics_port = match &cli.command {
+                Some(Command::Notify(args)) => args.metrics_port,
+                _ => None,
+            };
+            run_notify(&config, metrics_port).await
         }
         Run::Migrate => {
             telemetry::init_stdout(service_name(&cli));
@@ -361,6 +365,10 @@ async fn run_worker(config: &Config, args: &crate::cli::WorkerArgs) -> Result<()
         },
     };
     let mut kitchen = Assembly::build(config, plan).await?;
+    if let Some(port) = args.metrics_port {
+        let at = kitchen.listen_metrics(port).await?;
+        tracing::info!(action = "metrics_listening", address = %at, port = at.port(), "metrics at http://{at}/metrics");
+    }
     kitchen.start_worker(spec, OnExit::StopProcess)?;
     stop_on_signals(kitchen.shutdown().token());
     let result = kitchen.run_until_stopped().await;
@@ -371,7 +379,7 @@ async fn run_worker(config: &Config, args: &crate::cli::WorkerArgs) -> Result<()
 }
 
 /// Prints one line per status update until stopped.
-async fn run_notify(config: &Config) -> Result<(), StartupError> {
+async fn run_notify(config: &Config, metrics_port: Option<u16>) -> Result<(), StartupError> {
     let plan = Plan {
         store: false,
         broker: BrokerChoice::Rabbit {
@@ -379,6 +387,10 @@ async fn run_notify(config: &Config) -> Result<(), StartupError> {
         },
     };
     let kitchen = Assembly::build(config, plan).await?;
+    if let Some(port) = metrics_port {
+        let at = kitchen.listen_metrics(port).await?;
+        tracing::info!(action = "metrics_listening", address = %at, port = at.port(), "metrics at http://{at}/metrics");
+    }
     let broker = kitchen.broker().cloned().ok_or(AssemblyError::NoKitchen)?;
     kitchen.spawn("notify", OnExit::StopProcess, move |stop| {
         crate::notifications::print_updates(broker.clone(), stop)

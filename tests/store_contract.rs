@@ -264,7 +264,8 @@ async fn transitions_are_compare_and_set_and_logged(store: TestStore) {
         cooking,
         TransitionOutcome::Applied {
             from: OrderStatus::Received,
-            to: OrderStatus::Cooking
+            to: OrderStatus::Cooking,
+            placed_at: t0,
         }
     );
     let again = store
@@ -344,7 +345,8 @@ async fn transitions_are_compare_and_set_and_logged(store: TestStore) {
         c,
         TransitionOutcome::Applied {
             from: OrderStatus::Cooking,
-            to: OrderStatus::Cancelled
+            to: OrderStatus::Cancelled,
+            placed_at: t0,
         }
     );
 }

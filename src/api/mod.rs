@@ -9,6 +9,7 @@ mod draft;
 mod error;
 mod health;
 pub mod listener;
+mod metrics;
 mod orders;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -37,6 +38,7 @@ use crate::service::Orders;
 
 pub use error::ApiError;
 pub use listener::{ConnectionLimits, serve};
+pub use metrics::only as metrics_only;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -130,6 +132,7 @@ pub fn router_with(state: AppState, options: &ApiOptions) -> Router {
         .merge(api)
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
+        .route("/metrics", get(metrics::metrics))
         .with_state(state)
         .layer(middleware::from_fn_with_state(
             options.body_read_timeout,
@@ -139,6 +142,7 @@ pub fn router_with(state: AppState, options: &ApiOptions) -> Router {
         .layer(DefaultBodyLimit::max(options.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(options.body_limit_bytes))
         .layer(middleware::map_response(error::json_errors))
+        .layer(middleware::from_fn(metrics::record))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {

@@ -149,6 +149,8 @@ const RELAYS: [&str; 2] = ["relay", "relay 2"];
 
 impl Assembly {
     pub async fn build(config: &Config, plan: Plan) -> Result<Assembly, AssemblyError> {
+        // Counters recorded from here on land in this process's `/metrics`.
+        crate::metrics::handle();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let wake = Arc::new(Notify::new());
         let stop = CancellationToken::new();
@@ -274,25 +276,7 @@ impl Assembly {
     /// ends by itself stops the process.
     pub async fn listen(&self, read_only: bool) -> Result<SocketAddr, AssemblyError> {
         let orders = self.orders.clone().ok_or(AssemblyError::NoKitchen)?;
-        let (host, port) = (self.config.server.host.as_str(), self.config.server.port);
-        // A name or an address, IPv6 included: the pair resolves either.
-        let addr = if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
-        let listener = tokio::net::TcpListener::bind((host, port))
-            .await
-            .map_err(|source| AssemblyError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| AssemblyError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
+        let (listener, local) = self.bind(self.config.server.port).await?;
         let state = AppState {
             orders,
             broker: if read_only { None } else { self.broker.clone() },
@@ -303,13 +287,50 @@ impl Assembly {
             state,
             &ApiOptions::from_server(&self.config.server, read_only),
         );
+        self.serve_router("api", listener, router);
+        Ok(local)
+    }
+
+    /// Serves `/metrics` alone on `port` of the configured host (`worker` and `notify`, which
+    /// have no API).
+    pub async fn listen_metrics(&self, port: u16) -> Result<SocketAddr, AssemblyError> {
+        let (listener, local) = self.bind(port).await?;
+        let router = api::metrics_only(self.store.clone(), self.broker.clone());
+        self.serve_router("metrics", listener, router);
+        Ok(local)
+    }
+
+    /// Binds `port` on `server.host` (a name or an address, IPv6 included).
+    async fn bind(
+        &self,
+        port: u16,
+    ) -> Result<(tokio::net::TcpListener, SocketAddr), AssemblyError> {
+        let host = self.config.server.host.as_str();
+        let addr = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let failed = |source| AssemblyError::Bind {
+            addr: addr.clone(),
+            source,
+        };
+        let listener = tokio::net::TcpListener::bind((host, port))
+            .await
+            .map_err(failed)?;
+        let local = listener.local_addr().map_err(failed)?;
+        Ok((listener, local))
+    }
+
+    /// Serves `router` until the API's stop; a server that ends by itself stops the process.
+    fn serve_router(&self, task: &str, listener: tokio::net::TcpListener, router: axum::Router) {
         let limits = api::ConnectionLimits::from_server(&self.config.server);
         // One listener, served once: a restart could not bind it again.
         let listener = Arc::new(std::sync::Mutex::new(Some(listener)));
         let token = self.shutdown.api.clone();
         self.shutdown
             .supervisor
-            .spawn("api", token.clone(), OnExit::StopProcess, move || {
+            .spawn(task, token.clone(), OnExit::StopProcess, move || {
                 let listener = listener.lock().ok().and_then(|mut l| l.take());
                 let (router, token) = (router.clone(), token.clone());
                 async move {
@@ -320,7 +341,6 @@ impl Assembly {
                         .map_err(|e| TaskError::transient(format!("the HTTP server failed: {e}")))
                 }
             });
-        Ok(local)
     }
 
     /// Starts a kitchen worker under its own child token. A worker that fails is restarted or

@@ -688,6 +688,25 @@ impl Broker for AmqpBroker {
     }
 
     /// A look at the dead-letter queue: messages are taken and handed straight back.
+    async fn queue_depths(&self) -> Result<Vec<(String, u64)>, BrokerError> {
+        let ch = bounded(self.link().await?.conn.create_channel()).await?;
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..Default::default()
+        };
+        let mut names: Vec<String> = OrderType::ALL.iter().map(|t| kitchen_queue(*t)).collect();
+        names.push(DEAD_LETTER_QUEUE.into());
+        let mut depths = Vec::with_capacity(names.len());
+        for q in names {
+            let declared =
+                bounded(ch.queue_declare(self.name(&q).into(), passive, FieldTable::default()))
+                    .await?;
+            depths.push((q, u64::from(declared.message_count())));
+        }
+        let _ = ch.close(200, "OK".into()).await;
+        Ok(depths)
+    }
+
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BrokerError> {
         let ch = bounded(self.link().await?.conn.create_channel()).await?;
         let mut seen = Vec::new();

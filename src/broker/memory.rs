@@ -332,6 +332,20 @@ impl Broker for MemoryBus {
         Ok(self.consume(vec![name], 256, true))
     }
 
+    async fn queue_depths(&self) -> Result<Vec<(String, u64)>, BrokerError> {
+        let state = self.inner.lock();
+        let mut depths: Vec<(String, u64)> = OrderType::ALL
+            .iter()
+            .map(|t| {
+                let q = kitchen_queue(*t);
+                let n = state.queues.get(&q).map_or(0, |q| q.ready.len());
+                (q, n as u64)
+            })
+            .collect();
+        depths.push(("dead_letter_queue".into(), state.dead.len() as u64));
+        Ok(depths)
+    }
+
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BrokerError> {
         Ok(self.inner.lock().dead.iter().take(limit).cloned().collect())
     }

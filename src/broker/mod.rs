@@ -81,6 +81,12 @@ pub trait Broker: Send + Sync + std::fmt::Debug {
     /// with it.
     async fn subscribe_updates(&self, subscriber: &str) -> Result<Deliveries, BrokerError>;
 
+    /// Messages waiting in each kitchen queue and the dead-letter queue, by logical name
+    /// (for `/metrics`).
+    async fn queue_depths(&self) -> Result<Vec<(String, u64)>, BrokerError> {
+        Ok(Vec::new())
+    }
+
     /// Messages that could never be processed, with their reasons (oldest first).
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BrokerError>;
 }

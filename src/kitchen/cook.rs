@@ -11,7 +11,7 @@ use tracing::Instrument;
 
 use super::{Outcome, Worker};
 use crate::broker::Delivery;
-use crate::domain::{OrderMessage, OrderStatus, Transition};
+use crate::domain::{OrderMessage, OrderStatus, OrderType, Transition};
 use crate::store::{OrderState, StatusChange, StoreError, TransitionOutcome, WriteMeta};
 
 /// Retry delay for a message handed back after a transient failure.
@@ -117,7 +117,10 @@ impl Worker {
             state = self.watch(&number) => Cooking::Interrupted(state),
         };
         let outcome = match ended {
-            Cooking::Done => self.finish(delivery, number, started).await,
+            Cooking::Done => {
+                self.finish(delivery, number, message.order_type, started)
+                    .await
+            }
             Cooking::Stopped => {
                 self.hand_back(
                     delivery,
@@ -164,7 +167,10 @@ impl Worker {
             outcome = self.store.transition(number, &start).await;
         }
         match outcome {
-            Ok(TransitionOutcome::Applied { .. }) => Ok(()),
+            Ok(TransitionOutcome::Applied { from, to, .. }) => {
+                crate::metrics::transition(from, to);
+                Ok(())
+            }
             Ok(TransitionOutcome::Refused { current, .. }) => Err(NotStarted::Settled(current)),
             Ok(TransitionOutcome::NotFound) => Err(NotStarted::Unknown),
             Err(e) => Err(NotStarted::Failed(e)),
@@ -172,7 +178,13 @@ impl Worker {
     }
 
     /// `cooking → ready`, only while this cook still holds the order.
-    async fn finish(&self, delivery: Delivery, number: String, started: Instant) -> Outcome {
+    async fn finish(
+        &self,
+        delivery: Delivery,
+        number: String,
+        order_type: OrderType,
+        started: Instant,
+    ) -> Outcome {
         let finish = self.change(Transition::FinishCooking, None, delivery.request_id.clone());
         let result = (|| self.store.transition(&number, &finish))
             .retry(write_retry())
@@ -180,7 +192,13 @@ impl Worker {
             .notify(|e, after| tracing::warn!(action = "db_retry", error = %e, retry_in_ms = after.as_millis() as u64, "cannot mark the order ready yet; retrying"))
             .await;
         match result {
-            Ok(TransitionOutcome::Applied { .. }) => {
+            Ok(TransitionOutcome::Applied {
+                from,
+                to,
+                placed_at,
+            }) => {
+                crate::metrics::transition(from, to);
+                crate::metrics::cooked(order_type, started.elapsed(), placed_at, finish.meta.now);
                 self.outbox_wake.notify_one();
                 self.ack(delivery).await;
                 tracing::info!(

@@ -311,6 +311,8 @@ pub enum TransitionOutcome {
     Applied {
         from: OrderStatus,
         to: OrderStatus,
+        /// When the order was placed (its 201 → ready time is measured from it).
+        placed_at: DateTime<Utc>,
     },
     NotFound,
     /// The order is in a status the transition does not start from, or (finishing) another

@@ -91,7 +91,7 @@ SELECT number, total_amount, priority, true AS replayed FROM existing
 /// unknown apart.
 const TRANSITION: &str = r#"
 WITH prev AS (
-    SELECT id, status, processed_by FROM orders WHERE number = $1 FOR UPDATE
+    SELECT id, status, processed_by, created_at FROM orders WHERE number = $1 FOR UPDATE
 ), applied AS (
     UPDATE orders o SET status = $2, updated_at = $3,
         processed_by = COALESCE($4, o.processed_by),
@@ -114,7 +114,7 @@ WITH prev AS (
     DELETE FROM outbox k USING applied
     WHERE $16 AND k.order_id = applied.id AND k.exchange = $17
 )
-SELECT prev.status AS current, prev.processed_by, applied.old_status
+SELECT prev.status AS current, prev.processed_by, prev.created_at, applied.old_status
 FROM prev LEFT JOIN applied ON TRUE
 "#;
 
@@ -503,6 +503,7 @@ impl Store for PgStore {
             Some(old) => TransitionOutcome::Applied {
                 from: parse_status(&old)?,
                 to: change.transition.to(),
+                placed_at: row.try_get("created_at")?,
             },
             None => TransitionOutcome::Refused {
                 current,

@@ -412,16 +412,18 @@ impl Store for SqliteStore {
         change: &StatusChange,
     ) -> Result<TransitionOutcome, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let Some(row) = sqlx::query("SELECT id, status, processed_by FROM orders WHERE number = ?")
-            .bind(number)
-            .fetch_optional(&mut *tx)
-            .await?
+        let Some(row) =
+            sqlx::query("SELECT id, status, processed_by, created_at FROM orders WHERE number = ?")
+                .bind(number)
+                .fetch_optional(&mut *tx)
+                .await?
         else {
             return Ok(TransitionOutcome::NotFound);
         };
         let id: i64 = row.try_get("id")?;
         let old = parse_status(row.try_get("status")?)?;
         let holder: Option<String> = row.try_get("processed_by")?;
+        let placed_at = parse_ts(row.try_get("created_at")?)?;
         let held_by_other = change
             .required_holder()
             .is_some_and(|h| holder.as_deref() != Some(h));
@@ -472,6 +474,7 @@ impl Store for SqliteStore {
         Ok(TransitionOutcome::Applied {
             from: old,
             to: change.transition.to(),
+            placed_at,
         })
     }
 

@@ -6,6 +6,7 @@ pub mod deployment;
 pub mod process;
 pub mod proxy;
 pub mod tmux;
+pub mod tools;
 
 use std::path::PathBuf;
 use std::str::FromStr;
