@@ -438,12 +438,13 @@ impl Config {
                     format!("console.menu[{i}].name: must be 1 to 50 characters"),
                 ));
             }
-            if price < crate::domain::Money::from_cents(1)
-                || price > crate::domain::Money::from_cents(99_999)
-            {
+            if !crate::domain::price_in_range(price) {
                 return Err(ConfigError::new(
                     origin,
-                    format!("console.menu[{i}].price: must be between 0.01 and 999.99"),
+                    format!(
+                        "console.menu[{i}].price: {}",
+                        crate::domain::price_range_rule()
+                    ),
                 ));
             }
         }

@@ -20,6 +20,13 @@ use crate::store::Store;
 /// The exposition format's content type (text format 0.0.4).
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// Prometheus text: orders, transitions, cook and 201 → ready times, outbox, queues, workers,
+/// HTTP, relay, database and broker.
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    responses(
+        (status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
+        (status = 503, description = "No metrics recorder in this process", body = super::openapi::ErrorBody)
+    ))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let store = state.orders.store();
     crate::metrics::sample(

@@ -10,6 +10,7 @@ mod error;
 mod health;
 pub mod listener;
 mod metrics;
+mod openapi;
 mod orders;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -133,6 +134,7 @@ pub fn router_with(state: AppState, options: &ApiOptions) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics::metrics))
+        .route("/openapi.json", get(openapi::document))
         .with_state(state)
         .layer(middleware::from_fn_with_state(
             options.body_read_timeout,

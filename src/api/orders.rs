@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::{FieldError, Money, OrderStatus, OrderType, Transition};
 use crate::store::{HistoryEntry, OrderQuery, OrderRecord};
@@ -19,6 +20,30 @@ use super::{AppState, draft, request_id};
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
 
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "orders",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; the same key answers the same order"), ("X-Request-Id" = Option<String>, Header, description = "Carried on every log line and message this request causes")),
+    request_body(content = super::openapi::OrderRequest, content_type = "application/json"),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Placed", body = CreatedBody, links(
+            ("status" = (operation_id = "status", parameters(("number" = "$response.body#/order_number")))),
+            ("history" = (operation_id = "history", parameters(("number" = "$response.body#/order_number")))),
+            ("cancel" = (operation_id = "cancel", parameters(("number" = "$response.body#/order_number")))),
+            ("complete" = (operation_id = "complete", parameters(("number" = "$response.body#/order_number"))))
+        )),
+        (status = 400, description = "Invalid order (every failing field in details), malformed JSON or key", body = super::openapi::ErrorBody),
+        (status = 401, description = "Token required", body = super::openapi::ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = super::openapi::ErrorBody),
+        (status = 409, description = "Idempotency-Key used before for another order", body = super::openapi::ErrorBody),
+        (status = 413, description = "Body too large", body = super::openapi::ErrorBody),
+        (status = 415, description = "Not application/json", body = super::openapi::ErrorBody),
+        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
+        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -83,10 +108,12 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// Typed bodies (not `json!`) so money is written from its decimal text, never via a float.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CreatedBody {
     order_number: String,
+    #[schema(schema_with = super::openapi::order_status)]
     status: OrderStatus,
+    #[schema(schema_with = super::openapi::money)]
     total_amount: Money,
 }
 
@@ -102,15 +129,29 @@ fn is_json(headers: &HeaderMap) -> bool {
         })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct StatusBody {
     order_number: String,
+    #[schema(schema_with = super::openapi::order_status)]
     current_status: OrderStatus,
     updated_at: DateTime<Utc>,
     estimated_completion: Option<DateTime<Utc>>,
     processed_by: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/orders/{number}/status",
+    tag = "tracking",
+    params(("number" = String, Path, description = "The order number, ORD_YYYYMMDD_NNN")),
+    responses(
+        (status = 200, description = "The order's status", body = StatusBody),
+        (status = 400, description = "Malformed path", body = super::openapi::ErrorBody),
+        (status = 404, description = "Unknown order", body = super::openapi::ErrorBody),
+        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
+        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+    )
+)]
 pub async fn status(
     State(state): State<AppState>,
     Path(number): Path<String>,
@@ -125,8 +166,9 @@ pub async fn status(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct HistoryBody {
+    #[schema(schema_with = super::openapi::order_status)]
     status: OrderStatus,
     timestamp: DateTime<Utc>,
     changed_by: Option<String>,
@@ -142,6 +184,19 @@ impl From<HistoryEntry> for HistoryBody {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/orders/{number}/history",
+    tag = "tracking",
+    params(("number" = String, Path, description = "The order number, ORD_YYYYMMDD_NNN")),
+    responses(
+        (status = 200, description = "Oldest first", body = [HistoryBody]),
+        (status = 400, description = "Malformed path", body = super::openapi::ErrorBody),
+        (status = 404, description = "Unknown order", body = super::openapi::ErrorBody),
+        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
+        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+    )
+)]
 pub async fn history(
     State(state): State<AppState>,
     Path(number): Path<String>,
@@ -156,23 +211,28 @@ pub async fn history(
     Ok(Json(entries))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ItemBody {
     name: String,
     quantity: u32,
+    #[schema(schema_with = super::openapi::money)]
     price: Money,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct OrderBody {
     order_number: String,
     customer_name: String,
+    #[schema(schema_with = super::openapi::order_type)]
     order_type: OrderType,
     table_number: Option<u8>,
     delivery_address: Option<String>,
     items: Vec<ItemBody>,
+    #[schema(schema_with = super::openapi::money)]
     total_amount: Money,
+    #[schema(minimum = 1, maximum = 10)]
     priority: u8,
+    #[schema(schema_with = super::openapi::order_status)]
     status: OrderStatus,
     processed_by: Option<String>,
     created_at: DateTime<Utc>,
@@ -209,6 +269,20 @@ impl From<OrderRecord> for OrderBody {
 }
 
 /// `GET /orders?status=received,cooking&type=dine_in&limit=20&offset=0`, newest first.
+#[utoipa::path(
+    get,
+    path = "/orders",
+    tag = "orders",
+    params(super::openapi::ListParams),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Newest first", body = PageBody),
+        (status = 400, description = "Invalid query (each parameter in details)", body = super::openapi::ErrorBody),
+        (status = 401, description = "Token required", body = super::openapi::ErrorBody),
+        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
+        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
@@ -225,7 +299,7 @@ pub async fn list(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PageBody {
     orders: Vec<OrderBody>,
     total: u64,
@@ -293,6 +367,24 @@ fn parse_query(params: &HashMap<String, String>) -> Result<OrderQuery, Vec<Field
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/orders/{number}/cancel",
+    tag = "orders",
+    params(("number" = String, Path, description = "The order number, ORD_YYYYMMDD_NNN")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Cancelled", body = TransitionBody),
+        (status = 400, description = "Malformed path", body = super::openapi::ErrorBody),
+        (status = 401, description = "Token required", body = super::openapi::ErrorBody),
+        (status = 404, description = "Unknown order", body = super::openapi::ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = super::openapi::ErrorBody),
+        (status = 409, description = "The order's status does not allow it", body = super::openapi::ErrorBody),
+        (status = 413, description = "Body too large", body = super::openapi::ErrorBody),
+        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
+        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+    )
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -301,6 +393,24 @@ pub async fn cancel(
     operator(&state, &headers, number, Transition::Cancel).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/orders/{number}/complete",
+    tag = "orders",
+    params(("number" = String, Path, description = "The order number, ORD_YYYYMMDD_NNN")),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Completed (picked up or delivered)", body = TransitionBody),
+        (status = 400, description = "Malformed path", body = super::openapi::ErrorBody),
+        (status = 401, description = "Token required", body = super::openapi::ErrorBody),
+        (status = 404, description = "Unknown order", body = super::openapi::ErrorBody),
+        (status = 408, description = "The body did not arrive in time", body = super::openapi::ErrorBody),
+        (status = 409, description = "The order's status does not allow it", body = super::openapi::ErrorBody),
+        (status = 413, description = "Body too large", body = super::openapi::ErrorBody),
+        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
+        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+    )
+)]
 pub async fn complete(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -309,10 +419,12 @@ pub async fn complete(
     operator(&state, &headers, number, Transition::Complete).await
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TransitionBody {
     order_number: String,
+    #[schema(schema_with = super::openapi::order_status)]
     previous_status: OrderStatus,
+    #[schema(schema_with = super::openapi::order_status)]
     status: OrderStatus,
 }
 

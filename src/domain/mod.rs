@@ -21,7 +21,8 @@ pub use order::{
 };
 pub use text::visible;
 pub use validation::{
-    Field, FieldError, ItemDraft, MAX_ITEM_NAME_CHARS, MAX_NOTE_CHARS, MAX_QUANTITY, MAX_TABLE,
-    OrderDraft, check_customer_name, check_notes, validate,
+    Field, FieldError, ItemDraft, MAX_ADDRESS_CHARS, MAX_ITEM_NAME_CHARS, MAX_ITEMS,
+    MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_QUANTITY, MAX_TABLE, MIN_ADDRESS_CHARS, OrderDraft,
+    PRICE_CENTS, check_customer_name, check_notes, price_in_range, price_range_rule, validate,
 };
 pub use worker::{MAX_WORKER_NAME_CHARS, Specialty, WorkerStatus, check_worker_name};

@@ -16,6 +16,8 @@ pub const MIN_ADDRESS_CHARS: usize = 10;
 /// Not in the contract; a bound so one order cannot carry a novel as its address.
 pub const MAX_ADDRESS_CHARS: usize = 500;
 pub const MAX_TABLE: i64 = 100;
+/// An item's price, in cents: 0.01 to 999.99.
+pub const PRICE_CENTS: std::ops::RangeInclusive<i64> = 1..=99_999;
 /// A note on an order or an item (CONTRACT §1).
 pub const MAX_NOTE_CHARS: usize = 200;
 
@@ -335,9 +337,9 @@ fn check_price(path: &str, field: &Field<String>, errors: &mut Vec<FieldError>) 
         }
         Field::Given(text) => text,
     };
-    let range = "must be between 0.01 and 999.99";
+    let range = price_range_rule();
     match Money::parse_exact(text) {
-        Ok(p) if p >= Money::from_cents(1) && p <= Money::from_cents(99_999) => Some(p),
+        Ok(p) if price_in_range(p) => Some(p),
         Ok(_) | Err(MoneyError::TooLarge) => {
             errors.push(FieldError::new(path, range));
             None
@@ -428,3 +430,18 @@ fn required_int(
 #[cfg(test)]
 #[path = "validation_tests.rs"]
 mod tests;
+
+/// Whether an item's price is within [`PRICE_CENTS`].
+pub fn price_in_range(price: Money) -> bool {
+    price >= Money::from_cents(*PRICE_CENTS.start())
+        && price <= Money::from_cents(*PRICE_CENTS.end())
+}
+
+/// The price rule in words, from [`PRICE_CENTS`].
+pub fn price_range_rule() -> String {
+    let (low, high) = (
+        Money::from_cents(*PRICE_CENTS.start()),
+        Money::from_cents(*PRICE_CENTS.end()),
+    );
+    format!("must be between {low} and {high}")
+}
