@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::OrderType;
 
 mod console;
+mod report;
 mod targets;
 
 pub use console::{ConsoleConfig, MenuEntry, MinSec, Target, TicketTargets};
@@ -289,6 +290,17 @@ impl Config {
             Some(p) => Some(p.to_path_buf()),
             None => default.filter(|p| p.is_file()).map(Path::to_path_buf),
         };
+        let text = match &file {
+            Some(f) => Some(std::fs::read_to_string(f).map_err(|e| {
+                ConfigError::new(&f.display().to_string(), format!("cannot be read: {e}"))
+            })?),
+            None => None,
+        };
+        if let (Some(f), Some(t)) = (&file, &text)
+            && let Some((place, why)) = report::syntax_error(t)
+        {
+            return Err(ConfigError::new(&report::origin(f, Some(place)), why));
+        }
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(f) = &file {
             figment = figment.merge(Yaml::file_exact(f));
@@ -309,10 +321,40 @@ impl Config {
             .as_ref()
             .map(|f| f.display().to_string())
             .unwrap_or_else(|| "environment".into());
-        let config: Config = figment
-            .extract()
-            .map_err(|e| ConfigError::new(&origin, flatten(e)))?;
-        config.check(&origin)?;
+        let located = |key: &str| match (&file, &text) {
+            (Some(f), Some(t)) => report::origin(f, report::locate(t, key)),
+            _ => origin.clone(),
+        };
+        let config: Config = figment.extract().map_err(|e| {
+            let key = report::key_of(&e.path);
+            let said = report::message(&e.kind);
+            let message = if key.is_empty() {
+                said
+            } else {
+                format!("{key}: {said}")
+            };
+            let from_file = e
+                .metadata
+                .as_ref()
+                .and_then(|m| m.source.as_ref())
+                .is_some_and(|s| s.file_path().is_some());
+            let place = match key.as_str() {
+                _ if from_file => located(&key),
+                "database.url" => "environment variable DATABASE_URL".into(),
+                "rabbitmq.url" => "environment variable AMQP_URL".into(),
+                _ if key.is_empty() => origin.clone(),
+                _ => format!("environment variable {}", report::variable_of(&key)),
+            };
+            ConfigError::new(&place, message)
+        })?;
+        // A rule broken by a value in the file names the value's line.
+        config.check(&origin).map_err(|mut e| {
+            let key = e.message.split([':', ' ']).next().unwrap_or_default();
+            if file.is_some() && !key.is_empty() {
+                e.origin = located(key);
+            }
+            e
+        })?;
         Ok(Loaded { config, file })
     }
 
@@ -451,13 +493,6 @@ impl Config {
         self.database_target(origin)?;
         self.broker_target(origin).map(|_| ())
     }
-}
-
-fn flatten(e: figment::Error) -> String {
-    e.into_iter()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn project_dirs() -> Option<directories::ProjectDirs> {

@@ -76,8 +76,60 @@ fn a_bad_value_names_the_file_and_the_key() {
         jail.clear_env();
         jail.create_file("bad.yaml", "server:\n  port: lots\n")?;
         let e = load(jail, Some("bad.yaml")).unwrap_err().to_string();
-        assert!(e.contains("bad.yaml"), "{e}");
-        assert!(e.contains("server.port"), "{e}");
+        assert!(e.contains("bad.yaml, line 2, column 3)"), "{e}");
+        assert!(
+            e.contains("server.port: expected a whole number from 0 to 65535, found \"lots\""),
+            "{e}"
+        );
+        // Issue #11: no profile name, no Rust type.
+        assert!(!e.contains("default.") && !e.contains("u16"), "{e}");
+        Ok(())
+    });
+}
+
+/// Issue #11: every kind of mistake says where it is and what was expected, in plain words.
+#[test]
+fn configuration_errors_name_the_line_and_column_in_plain_words() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        let cases = [
+            (
+                "server:\n  port: 3000\n  host: [1\n",
+                "line 4, column 1): YAML syntax: while parsing a flow sequence, expected ',' or ']'",
+            ),
+            (
+                "kitchen:\n  cook_time:\n    takeout: fast\n",
+                "line 3, column 5): kitchen.cook_time.takeout: expected a duration like 8s, 250ms or 1m30s, found \"fast\"",
+            ),
+            (
+                "server:\n  port: 70000\n",
+                "line 2, column 3): server.port: expected a whole number from 0 to 65535, found 70000",
+            ),
+            (
+                "console:\n  bell: maybe\n",
+                "line 2, column 3): console.bell: expected true or false, found \"maybe\"",
+            ),
+            (
+                "console:\n  menu:\n    - {name: Soup, price: 4}\n    - {name: Cake, price: 1000}\n",
+                "line 4, column 20): console.menu[1].price: must be between 0.01 and 999.99",
+            ),
+            (
+                "server:\n  port: 3000\n  max_concurrent: 0\n",
+                "line 3, column 3): server.max_concurrent: must be between 1 and 10000 (got 0)",
+            ),
+        ];
+        for (yaml, said) in cases {
+            jail.create_file("c.yaml", yaml)?;
+            let e = load(jail, Some("c.yaml")).unwrap_err().to_string();
+            assert!(e.contains(&format!("c.yaml, {said}")), "{yaml}\n{e}");
+            assert!(!e.contains('`') && !e.contains("default."), "{e}");
+        }
+        jail.set_env("RESTAURANT_SERVER__PORT", "abc");
+        let e = load(jail, None).unwrap_err().to_string();
+        assert!(
+            e.contains("(environment variable RESTAURANT_SERVER__PORT): server.port: expected a whole number"),
+            "{e}"
+        );
         Ok(())
     });
 }
@@ -88,7 +140,10 @@ fn an_unknown_key_is_an_error_not_a_silent_typo() {
         jail.clear_env();
         jail.create_file("typo.yaml", "server:\n  prot: 3000\n")?;
         let e = load(jail, Some("typo.yaml")).unwrap_err().to_string();
-        assert!(e.contains("prot"), "{e}");
+        assert!(
+            e.contains("typo.yaml, line 2, column 3): server.prot: unknown key \"prot\"; the keys here are: host, port,"),
+            "{e}"
+        );
         Ok(())
     });
 }
