@@ -21,10 +21,12 @@ pub async fn print_updates(
 ) -> Result<(), TaskError> {
     // Subscribed on a live connection before saying it listens: an update sent after
     // `service_started` is never missed.
-    let _ = broker
-        .status()
-        .wait_for(|s| *s == crate::broker::BrokerStatus::Connected)
-        .await;
+    // A stop while the broker is still away ends it too (a SIGTERM used to wait for ever).
+    let mut link = broker.status();
+    tokio::select! {
+        () = stop.cancelled() => return Ok(()),
+        _ = link.wait_for(|s| *s == crate::broker::BrokerStatus::Connected) => {}
+    }
     let mut updates = broker
         .subscribe_updates("notify")
         .await

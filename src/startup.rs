@@ -203,6 +203,7 @@ pub async fn serve(config: &Config, read_only: bool, workers: u16) -> Result<(),
                 .into(),
         );
     }
+    kitchen.stop_if_broker_refuses();
     // Bound before any worker registers, so a taken port leaves no worker row behind.
     let local = kitchen.listen(read_only).await?;
     for i in 1..=workers {
@@ -365,6 +366,7 @@ async fn run_worker(config: &Config, args: &crate::cli::WorkerArgs) -> Result<()
         },
     };
     let mut kitchen = Assembly::build(config, plan).await?;
+    kitchen.stop_if_broker_refuses();
     if let Some(port) = args.metrics_port {
         let at = kitchen.listen_metrics(port).await?;
         tracing::info!(action = "metrics_listening", address = %at, port = at.port(), "metrics at http://{at}/metrics");
@@ -387,6 +389,7 @@ async fn run_notify(config: &Config, metrics_port: Option<u16>) -> Result<(), St
         },
     };
     let kitchen = Assembly::build(config, plan).await?;
+    kitchen.stop_if_broker_refuses();
     if let Some(port) = metrics_port {
         let at = kitchen.listen_metrics(port).await?;
         tracing::info!(action = "metrics_listening", address = %at, port = at.port(), "metrics at http://{at}/metrics");

@@ -428,3 +428,111 @@ fn a_number_past_what_the_program_holds_is_a_configuration_error_not_a_panic() {
     assert!(stderr.contains("server.max_concurrent"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Issue #11: a start-up that cannot work names its real cause, for PostgreSQL and RabbitMQ, and
+/// a refusal that retrying cannot fix ends a headless process with exit 1.
+#[tokio::test]
+async fn start_up_failures_name_their_real_cause() {
+    let db = common::TestDatabase::create().await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let refused_pg = format!("postgres://postgres@127.0.0.1:{closed}/kitchen");
+    let no_db = db.url.rsplit_once('/').unwrap().0.to_string() + "/no_such_kitchen";
+    let no_role = db.url.replacen("postgres@", "no_such_cook@", 1);
+    for (url, said) in [
+        (refused_pg.as_str(), "connection refused at 127.0.0.1"),
+        (
+            no_db.as_str(),
+            "the database \"no_such_kitchen\" does not exist",
+        ),
+        (no_role.as_str(), "user \"no_such_cook\" may not connect"),
+    ] {
+        let (code, _, stderr) = run(&["migrate"], &[("DATABASE_URL", url)], &[]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains(said), "{url}: {stderr}");
+        assert!(!stderr.contains("pool timed out"), "{stderr}");
+    }
+
+    let prefix = format!("k{}.", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let refusals = [
+        (
+            "amqp://no_such_cook:wrong@127.0.0.1:5672/%2f",
+            "RabbitMQ refused the login of user \"no_such_cook\" (authentication failed",
+        ),
+        (
+            "amqp://guest:guest@127.0.0.1:5672/no_such_vhost",
+            "RabbitMQ has no vhost \"no_such_vhost\"",
+        ),
+    ];
+    for (amqp, said) in refusals {
+        let env = [
+            ("DATABASE_URL", db.url.as_str()),
+            ("AMQP_URL", amqp),
+            ("RESTAURANT_RABBITMQ__PREFIX", prefix.as_str()),
+        ];
+        for args in [
+            &["serve", "--port", "0"][..],
+            &["worker", "--name", "chef_refused"][..],
+            &["notify"][..],
+        ] {
+            let mut p = Process::start(args, &env, false);
+            let status = wait_exit(&mut p, Duration::from_secs(60));
+            let stderr: Vec<String> = p.other.try_iter().collect();
+            assert_eq!(status.code(), Some(1), "{args:?} {amqp}");
+            assert!(
+                stderr.iter().any(|l| l.contains(said)),
+                "{args:?} {amqp}: {stderr:?}"
+            );
+        }
+    }
+    // The refused worker never showed on the board.
+    let mut conn = db.connect().await;
+    let workers: i64 = sqlx::query_scalar("SELECT count(*) FROM workers")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(workers, 0);
+}
+
+/// Issue #11: a worker whose broker cannot be reached waits without registering, and a stop
+/// while it waits ends it at once.
+#[tokio::test]
+async fn a_worker_registers_only_once_it_can_consume() {
+    let db = common::TestDatabase::create().await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let amqp = format!("amqp://guest:guest@127.0.0.1:{closed}/%2f");
+    let env = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("AMQP_URL", amqp.as_str()),
+    ];
+    let mut p = Process::start(&["worker", "--name", "chef_waiting"], &env, false);
+    p.wait_for("waiting_for_broker");
+    p.wait_for("rabbitmq_reconnecting");
+    let mut conn = db.connect().await;
+    let workers: i64 = sqlx::query_scalar("SELECT count(*) FROM workers")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(workers, 0, "not registered while it cannot take orders");
+    let (lines, status) = p.terminate();
+    assert!(status.success(), "{lines:?}");
+}
+
+fn wait_exit(p: &mut Process, limit: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(s) = p.child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -408,6 +408,24 @@ impl Assembly {
             .spawn(name, token.clone(), on_exit, move || make(token.clone()));
     }
 
+    /// A headless process stops, with the reason, when its broker refuses it for good (wrong
+    /// credentials, no such vhost): retrying for ever would only hide the cause (issue #11).
+    /// The console does not call this: it shows the reason in its banner and keeps running.
+    pub fn stop_if_broker_refuses(&self) {
+        let Some(broker) = self.broker.clone() else {
+            return;
+        };
+        self.spawn("broker", OnExit::StopProcess, move |stop| {
+            let broker = broker.clone();
+            async move {
+                tokio::select! {
+                    () = stop.cancelled() => Ok(()),
+                    why = broker.refused() => Err(TaskError::permanent(why)),
+                }
+            }
+        });
+    }
+
     /// Waits for a stop request (or a fatal task failure), then stops everything in order.
     pub async fn run_until_stopped(self) -> Result<(), AssemblyError> {
         self.shutdown.stop.cancelled().await;

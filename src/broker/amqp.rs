@@ -53,6 +53,8 @@ struct Shared {
     status: watch::Sender<BrokerStatus>,
     /// Why the last attempt failed or the link was lost; cleared on connecting.
     last_error: std::sync::Mutex<Option<String>>,
+    /// Set once the broker refused us for good; the supervisor has stopped trying.
+    refused: watch::Sender<Option<String>>,
 }
 
 impl Shared {
@@ -103,6 +105,7 @@ impl AmqpBroker {
             link,
             status,
             last_error: std::sync::Mutex::new(None),
+            refused: watch::channel(None).0,
         });
         tokio::spawn(supervise(uri, Arc::downgrade(&shared)));
         AmqpBroker { shared }
@@ -223,6 +226,13 @@ async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
                     "lost RabbitMQ; reconnecting"
                 );
             }
+            Err(e) if let Some(why) = refusal(&e.to_string(), &uri) => {
+                tracing::error!(action = "rabbitmq_refused", reason = %why, "RabbitMQ refused this process; not retrying");
+                s.set_error(Some(why.clone()));
+                s.status.send_replace(BrokerStatus::Reconnecting);
+                s.refused.send_replace(Some(why));
+                return;
+            }
             Err(e) => {
                 s.set_error(Some(e.to_string()));
                 s.status.send_replace(BrokerStatus::Reconnecting);
@@ -232,6 +242,29 @@ async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
         }
+    }
+}
+
+/// A refusal that trying again cannot change, in an operator's words: the login (403
+/// ACCESS_REFUSED) or the vhost (530 NOT_ALLOWED). Matched on the reply codes' names, which
+/// RabbitMQ puts at the start of every reply text.
+fn refusal(error: &str, uri: &str) -> Option<String> {
+    let parsed: Option<lapin::uri::AMQPUri> = uri.parse().ok();
+    let (user, vhost) = parsed
+        .map(|u| (u.authority.userinfo.username, u.vhost))
+        .unwrap_or_default();
+    if error.contains("ACCESS_REFUSED") || error.contains("ACCESS-REFUSED") {
+        Some(format!(
+            "RabbitMQ refused the login of user {user:?} (authentication failed, \
+             ACCESS_REFUSED): check the user and password in AMQP_URL or the rabbitmq: block"
+        ))
+    } else if error.contains("NOT_ALLOWED") && error.contains("vhost") {
+        Some(format!(
+            "RabbitMQ has no vhost {vhost:?}, or user {user:?} may not use it (NOT_ALLOWED): \
+             create it (rabbitmqctl add_vhost) or fix the vhost in AMQP_URL or the rabbitmq: block"
+        ))
+    } else {
+        None
     }
 }
 
@@ -615,6 +648,18 @@ impl Broker for AmqpBroker {
 
     fn status(&self) -> watch::Receiver<BrokerStatus> {
         self.shared.status.subscribe()
+    }
+
+    async fn refused(&self) -> String {
+        let mut refused = self.shared.refused.subscribe();
+        let why = match refused.wait_for(Option::is_some).await {
+            Ok(why) => why.clone(),
+            Err(_) => None,
+        };
+        match why {
+            Some(why) => why,
+            None => std::future::pending().await,
+        }
     }
 
     fn last_error(&self) -> Option<String> {

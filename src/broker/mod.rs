@@ -56,6 +56,13 @@ pub trait Broker: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// Resolves, with the reason, if the broker refused this process for good (wrong
+    /// credentials, a vhost that does not exist or is not allowed): trying again cannot help,
+    /// so a headless process stops with it. Never resolves otherwise.
+    async fn refused(&self) -> String {
+        std::future::pending().await
+    }
+
     /// Publishes and returns once the broker has confirmed (persistent, with its priority).
     async fn publish(&self, message: &Outgoing) -> Result<(), BrokerError>;
 

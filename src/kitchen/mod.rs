@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
 
-use crate::broker::{Broker, BrokerError};
+use crate::broker::{Broker, BrokerError, BrokerStatus};
 use crate::config::CookTimes;
 use crate::domain::{Clock, OrderStatus, Specialty, WorkerStatus};
 use crate::store::{Store, StoreError, WorkerRegistration};
@@ -172,6 +172,18 @@ impl Worker {
     /// hands back) the orders in hand, and goes offline. Returns `Ok` after a stop; a return
     /// without one means the broker side ended.
     pub async fn run(self, stop: CancellationToken) -> Result<(), KitchenError> {
+        // Registered only once orders can reach it: a worker whose broker is away (or refuses
+        // it) never shows online on the board (issue #11).
+        let mut link = self.broker.status();
+        if *link.borrow() != BrokerStatus::Connected {
+            tracing::info!(action = "waiting_for_broker", worker_name = %self.spec.name, "waiting for the broker before registering");
+        }
+        tokio::select! {
+            () = stop.cancelled() => return Ok(()),
+            connected = link.wait_for(|s| *s == BrokerStatus::Connected) => {
+                connected.map_err(|_| BrokerError::Unavailable("the broker is gone".into()))?;
+            }
+        }
         self.register().await?;
         let mut deliveries = self
             .broker

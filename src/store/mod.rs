@@ -355,6 +355,9 @@ pub enum StoreError {
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// The first connection at start-up failed; the cause in plain words.
+    #[error("{0}")]
+    Connect(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
     #[error("migration failed: {0}")]

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{QueryBuilder, Row};
+use sqlx::{ConnectOptions, Connection, QueryBuilder, Row};
 
 use crate::domain::{Money, NewOrder, ORDER_SERVICE, WorkerStatus, order_number_prefix};
 
@@ -33,6 +33,40 @@ pub struct PgStore {
 /// How long a request waits for a pooled connection before it answers 503 (CONTRACT §6: with
 /// the database unreachable, about two seconds at most). Background work retries on its own.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long the first connection at start-up may take before the start fails.
+const CONNECT_PROBE: Duration = Duration::from_secs(10);
+
+/// Why PostgreSQL refused the first connection, in an operator's words (SQLSTATE classes 28
+/// and 3D are named; the rest keep the server's own message).
+fn connect_cause(e: &sqlx::Error, options: &PgConnectOptions) -> String {
+    let (host, port) = (options.get_host(), options.get_port());
+    let user = options.get_username();
+    let database = options.get_database().unwrap_or(user);
+    match e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => format!(
+            "connection refused at {host}:{port} (is PostgreSQL running there, on that port?)"
+        ),
+        sqlx::Error::Io(io) => format!("cannot reach {host}:{port}: {io}"),
+        sqlx::Error::Tls(tls) => format!("TLS with {host}:{port} failed: {tls}"),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("28P01") => format!(
+                "authentication failed for user {user:?} (check the password in DATABASE_URL \
+                 or database.password)"
+            ),
+            Some(c) if c.starts_with("28") => format!(
+                "user {user:?} may not connect: {} (check the user in DATABASE_URL or \
+                 database.user)",
+                db.message()
+            ),
+            Some("3D000") => format!(
+                "the database {database:?} does not exist on {host}:{port} (create it: \
+                 createdb -h {host} -p {port} -U {user} {database})"
+            ),
+            _ => db.message().to_string(),
+        },
+        other => other.to_string(),
+    }
+}
 
 /// Counter, order, items, first log row and outbox rows in one statement, so one round trip
 /// holds the per-day counter's row lock (see issue #2: the counter is the throughput ceiling).
@@ -153,6 +187,22 @@ impl PgStore {
         options: PgConnectOptions,
         max_connections: u32,
     ) -> Result<Self, StoreError> {
+        // One connection first, on its own: a pool only says "timed out", and an operator
+        // needs the cause (refused, authentication, no such database).
+        match tokio::time::timeout(CONNECT_PROBE, options.connect()).await {
+            Ok(Ok(probe)) => {
+                let _ = probe.close().await;
+            }
+            Ok(Err(e)) => return Err(StoreError::Connect(connect_cause(&e, &options))),
+            Err(_) => {
+                return Err(StoreError::Connect(format!(
+                    "no answer from {}:{} within {} s",
+                    options.get_host(),
+                    options.get_port(),
+                    CONNECT_PROBE.as_secs()
+                )));
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)

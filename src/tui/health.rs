@@ -152,6 +152,8 @@ pub fn reason(error: &str) -> String {
     let kind =
         if e.contains("access_refused") || e.contains("authentication") || e.contains("password") {
             "authentication failed"
+        } else if e.contains("vhost") {
+            "unknown vhost"
         } else if e.contains("refused") {
             "connection refused"
         } else if e.contains("timed out") || e.contains("timeout") {
