@@ -30,6 +30,34 @@ pub struct Config {
     pub rabbitmq: RabbitConfig,
     pub kitchen: KitchenConfig,
     pub console: ConsoleConfig,
+    /// Kitchen workers that `serve` and the console start in their own process.
+    pub workers: Vec<WorkerConfig>,
+}
+
+/// One entry of the `workers:` list (CONTRACT §8).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+    pub name: String,
+    /// The types it cooks (`[dine_in, takeout]`); empty or absent: all of them.
+    #[serde(default)]
+    pub order_types: Vec<String>,
+    /// Orders cooked at once.
+    #[serde(default = "one")]
+    pub prefetch: u16,
+}
+
+fn one() -> u16 {
+    1
+}
+
+impl WorkerConfig {
+    pub fn specialty(&self) -> Result<crate::domain::Specialty, String> {
+        self.order_types
+            .join(",")
+            .parse()
+            .map_err(|e| format!("{e}; use dine_in, takeout, delivery"))
+    }
 }
 
 /// A price as the YAML file writes it: YAML numbers arrive as floats, so they are turned back
@@ -489,6 +517,21 @@ impl Config {
                     ),
                 ));
             }
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, w) in self.workers.iter().enumerate() {
+            let key = format!("workers[{i}]");
+            crate::domain::check_worker_name(&w.name)
+                .map_err(|why| ConfigError::new(origin, format!("{key}.name: {why}")))?;
+            if !names.insert(w.name.as_str()) {
+                return Err(ConfigError::new(
+                    origin,
+                    format!("{key}.name: {:?} is listed twice", w.name),
+                ));
+            }
+            w.specialty()
+                .map_err(|why| ConfigError::new(origin, format!("{key}.order_types: {why}")))?;
+            within(&format!("{key}.prefetch"), w.prefetch.into(), 1, 1000)?;
         }
         self.database_target(origin)?;
         self.broker_target(origin).map(|_| ())

@@ -187,13 +187,34 @@ fn a_foreign_database_scheme_is_refused_without_showing_the_password() {
 fn the_example_file_in_the_repository_loads() {
     Jail::expect_with(|jail| {
         jail.clear_env();
-        jail.create_file("example.yaml", include_str!("../config.example.yaml"))?;
+        let example = include_str!("../config.example.yaml");
+        jail.create_file("example.yaml", example)?;
+        // Copied as it is, it keeps the embedded default (issue #11).
         let c = load(jail, Some("example.yaml")).unwrap().config;
+        assert!(matches!(
+            c.database_target("t").unwrap(),
+            DatabaseTarget::Sqlite { .. }
+        ));
+        assert!(c.broker_target("t").unwrap().is_none());
+        // Its commented blocks, uncommented, are a real deployment.
+        let blocks = ["database:", "rabbitmq:", "workers:", "  "];
+        let real: String = example
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if blocks.iter().any(|b| rest.starts_with(b)) => rest,
+                _ => l,
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        jail.create_file("real.yaml", &real)?;
+        let c = load(jail, Some("real.yaml")).unwrap().config;
         assert_eq!(c.database.user.as_deref(), Some("restaurant_user"));
         assert!(matches!(
             c.database_target("t").unwrap(),
             DatabaseTarget::Postgres { .. }
         ));
+        assert!(c.broker_target("t").unwrap().is_some());
+        assert_eq!(c.workers.len(), 2);
         Ok(())
     });
 }
@@ -211,6 +232,11 @@ fn the_rabbitmq_block_becomes_a_url_with_a_heartbeat_and_no_password_in_sight() 
         assert_eq!(t.uri, "amqp://chef:p%40ss%2Fw@mq:5672/%2F?heartbeat=10");
         assert_eq!(t.prefix, "k1.");
         assert!(!format!("{t:?}").contains("p%40ss"));
+        // A prefix without its separator gets one (issue #11).
+        jail.set_env("RESTAURANT_RABBITMQ__PREFIX", "eastside");
+        let c = load(jail, Some("c.yaml")).unwrap().config;
+        assert_eq!(c.broker_target("t").unwrap().unwrap().prefix, "eastside.");
+        jail.set_env("RESTAURANT_RABBITMQ__PREFIX", "k1.");
         jail.set_env(
             "AMQP_URL",
             "amqp://guest:guest@localhost:5672/%2f?heartbeat=5",
@@ -314,4 +340,49 @@ fn a_host_name_is_accepted_and_judged_by_its_addresses() {
     config.server.host = "0.0.0.0".into();
     let e = config.check("command line").unwrap_err().to_string();
     assert!(e.contains("server.token"), "{e}");
+}
+
+/// CONTRACT §8: a `workers:` list, checked before anything starts.
+#[test]
+fn the_workers_list_is_read_and_checked() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file(
+            "w.yaml",
+            "workers:\n  - name: chef_mario\n    order_types: [dine_in, takeout]\n    prefetch: 2\n  - name: chef_luigi\n",
+        )?;
+        let loaded = load(jail, Some("w.yaml")).unwrap();
+        let w = &loaded.config.workers;
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0].prefetch, 2);
+        assert_eq!(w[0].specialty().unwrap().to_string(), "dine_in,takeout");
+        assert_eq!(w[1].prefetch, 1);
+        assert_eq!(
+            w[1].specialty().unwrap(),
+            crate::domain::Specialty::general()
+        );
+        for (yaml, said) in [
+            (
+                "workers:\n  - name: chef_mario\n    order_types: [pizza]\n",
+                "line 3, column 5): workers[0].order_types: ",
+            ),
+            (
+                "workers:\n  - name: chef_mario\n  - name: chef_mario\n",
+                "line 3, column 5): workers[1].name: \"chef_mario\" is listed twice",
+            ),
+            (
+                "workers:\n  - name: chef_mario\n    prefetch: 0\n",
+                "line 3, column 5): workers[0].prefetch: must be between 1 and 1000",
+            ),
+            (
+                "workers:\n  - name: chef_mario\n    burners: 2\n",
+                "workers[0].burners: unknown key \"burners\"",
+            ),
+        ] {
+            jail.create_file("w.yaml", yaml)?;
+            let e = load(jail, Some("w.yaml")).unwrap_err().to_string();
+            assert!(e.contains(said), "{yaml}\n{e}");
+        }
+        Ok(())
+    });
 }

@@ -182,10 +182,11 @@ fn load_config(cli: &Cli, default_port: u16) -> Result<Config, StartupError> {
 /// stop signal. The store is opened first so that a dead database stops the start with one
 /// clear message instead of a server answering 503 forever.
 pub async fn serve(config: &Config, read_only: bool, workers: u16) -> Result<(), StartupError> {
-    let broker = match (read_only, workers) {
+    let cooks = workers > 0 || !config.workers.is_empty();
+    let broker = match (read_only, cooks) {
         (true, _) => BrokerChoice::None,
-        (false, 0) => BrokerChoice::RabbitIfConfigured,
-        (false, _) => BrokerChoice::RabbitOrInProcess,
+        (false, false) => BrokerChoice::RabbitIfConfigured,
+        (false, true) => BrokerChoice::RabbitOrInProcess,
     };
     let mut kitchen = Assembly::build(
         config,
@@ -210,6 +211,11 @@ pub async fn serve(config: &Config, read_only: bool, workers: u16) -> Result<(),
         let mut spec = WorkerSpec::new(format!("kitchen-{i}"));
         spec.cook_times = config.kitchen.cook_time;
         kitchen.start_worker(spec, OnExit::Restart)?;
+    }
+    if !read_only {
+        for (name, started) in kitchen.start_configured_workers() {
+            started.map_err(|e| StartupError::Usage(format!("worker {name} (workers:): {e}")))?;
+        }
     }
     let backend = kitchen.store().map(|s| s.backend()).unwrap_or_default();
     tracing::info!(action = "service_started", address = %local, port = local.port(), backend, "listening on http://{local}");

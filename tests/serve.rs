@@ -536,3 +536,55 @@ fn wait_exit(p: &mut Process, limit: Duration) -> std::process::ExitStatus {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// CONTRACT §8: `serve` starts the configuration's `workers:` list (here on the embedded kitchen)
+/// and they cook.
+#[tokio::test]
+async fn serve_starts_the_workers_of_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kitchen.yaml");
+    std::fs::write(
+        &file,
+        "kitchen:\n  cook_time: {dine_in: 0s, takeout: 0s, delivery: 0s}\n\
+         workers:\n  - name: chef_mario\n    order_types: [takeout]\n    prefetch: 2\n\
+         \x20 - name: chef_luigi\n    order_types: [dine_in, delivery]\n",
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+    let p = Process::serve(
+        &[
+            "serve",
+            "--config",
+            config,
+            "--port",
+            "0",
+            "--rate-limit",
+            "0",
+        ],
+        &[],
+    );
+    let client = reqwest::Client::new();
+    let board = p
+        .wait_json(
+            &client,
+            "/workers/status",
+            |w| w.as_array().is_some_and(|a| a.len() == 2),
+            Duration::from_secs(30),
+        )
+        .await;
+    let names: HashSet<&str> = board
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["worker_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, HashSet::from(["chef_mario", "chef_luigi"]));
+    let n = p.place(&client, "takeout", 9.5).await;
+    let done = p
+        .wait_status(&client, &n, "ready", Duration::from_secs(30))
+        .await;
+    assert_eq!(
+        done["processed_by"], "chef_mario",
+        "only chef_mario cooks takeout"
+    );
+}

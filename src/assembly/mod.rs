@@ -383,6 +383,29 @@ impl Assembly {
         Ok(())
     }
 
+    /// Starts the workers of the configuration's `workers:` list; one result per worker, by
+    /// name, so the caller says which did not start and why.
+    pub fn start_configured_workers(&mut self) -> Vec<(String, Result<(), AssemblyError>)> {
+        let listed = self.config.workers.clone();
+        listed
+            .into_iter()
+            .map(|w| {
+                let mut spec = WorkerSpec::new(w.name.clone());
+                spec.prefetch = w.prefetch.max(1);
+                spec.cook_times = self.config.kitchen.cook_time;
+                // Checked with the configuration; a failure here would be a bug, said as such.
+                let started = w
+                    .specialty()
+                    .map_err(AssemblyError::WorkerName)
+                    .and_then(|s| {
+                        spec.specialty = s;
+                        self.start_worker(spec, OnExit::Restart)
+                    });
+                (w.name, started)
+            })
+            .collect()
+    }
+
     /// Asks one worker of this process to stop gracefully; `false` if none runs by that name.
     pub fn stop_worker(&mut self, name: &str) -> bool {
         let task = format!("{WORKER_TASK}{name}");

@@ -105,7 +105,12 @@ impl Config {
     /// RabbitMQ if a URL or host names it; `None` means the in-process bus.
     pub fn broker_target(&self, origin: &str) -> Result<Option<BrokerTarget>, ConfigError> {
         let r = &self.rabbitmq;
-        let prefix = r.prefix.clone().unwrap_or_default();
+        // A prefix is a namespace: `eastside` names `eastside.orders_topic`, never
+        // `eastsideorders_topic`. One that already ends in a separator is kept as it is.
+        let mut prefix = r.prefix.clone().unwrap_or_default();
+        if !prefix.is_empty() && !prefix.ends_with(['.', '_', '-', ':']) {
+            prefix.push('.');
+        }
         let uri = if let Some(url) = r.url.as_deref().filter(|u| !u.is_empty()) {
             if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
                 return Err(ConfigError::new(

@@ -86,10 +86,20 @@ pub async fn run(
     };
     let _ = tx.send(Msg::Api(api)).await;
     spawn_feeds(&kitchen, tx.clone());
-    // The embedded default cooks at once; with RabbitMQ the workers usually run elsewhere, so
-    // only those asked for with --workers start here.
+    // The configuration's `workers:` list starts here. Without one, the embedded default cooks
+    // at once; with RabbitMQ the workers usually run elsewhere, so only those asked for with
+    // --workers start here.
+    let mut listed = 0;
+    for (name, started) in kitchen.start_configured_workers() {
+        let msg = match started {
+            Ok(()) => Msg::WorkerStarted(name),
+            Err(e) => Msg::Done(Err(format!("{name} did not start: {e}"))),
+        };
+        listed += 1;
+        let _ = tx.send(msg).await;
+    }
     let embedded = kitchen.broker().is_some_and(|b| b.kind() == "memory");
-    let count = workers.unwrap_or(if embedded { 1 } else { 0 });
+    let count = workers.unwrap_or(if embedded && listed == 0 { 1 } else { 0 });
     for i in 1..=count {
         let name = format!("chef_{i}");
         let mut spec = WorkerSpec::new(name.clone());
@@ -100,7 +110,7 @@ pub async fn run(
         };
         let _ = tx.send(msg).await;
     }
-    if count == 0 {
+    if count == 0 && listed == 0 {
         let _ = tx
             .send(Msg::Done(Ok(
                 "no worker runs in this console (w starts one; --workers N at start)".into(),
