@@ -19,7 +19,8 @@ use clap::{Parser, Subcommand, ValueEnum};
         restaurant-tui serve --port 3000     the HTTP API and outbox relay, headless\n  \
         restaurant-tui worker --name chef_1  a kitchen worker (RabbitMQ)\n  \
         restaurant-tui notify                print every status update\n  \
-        restaurant-tui migrate               bring the database schema up to date\n\n\
+        restaurant-tui migrate               bring the database schema up to date\n  \
+        restaurant-tui dead-letters list     messages that could never be processed\n\n\
         Each command takes only its own flags (restaurant-tui COMMAND --help); --config goes \
         with any."
 )]
@@ -148,6 +149,27 @@ pub enum Command {
     Worker(WorkerArgs),
     /// Print each status update as a line (needs RabbitMQ); logs go to stderr.
     Notify(NotifyArgs),
+    /// Messages that could never be processed (needs RabbitMQ): list them, send one back to
+    /// its queue once its cause is fixed, or purge them.
+    #[command(subcommand)]
+    DeadLetters(DeadLetterAction),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DeadLetterAction {
+    /// Each letter's id, reason, request id, origin and body; they stay in the queue.
+    List {
+        /// At most this many, oldest first.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        limit: u32,
+    },
+    /// Send the letter with this id back where it was first published, and remove it.
+    Replay {
+        /// The id `list` shows.
+        id: String,
+    },
+    /// Remove every dead letter.
+    Purge,
 }
 
 /// `notify`'s flags.

@@ -12,6 +12,7 @@
 //! - [`files`] — folders and files of personal data, private to the user.
 //! - [`kitchen`] — the worker: registration, heartbeats, one `process_one` step.
 //! - [`metrics`] — the Prometheus series: names, the recorder, gauges read when scraped.
+//! - [`dead_letters`] — `dead-letters list | replay | purge`: an operator's hands on poison messages.
 //! - [`notifications`] — status updates as lines, and the `notify` printer.
 //! - [`assembly`] — builds the kitchen for a mode and stops it, in order, on one token.
 //! - [`supervisor`] — background tasks that are restarted or stop the process, never lost.
@@ -25,6 +26,7 @@ pub mod assembly;
 pub mod broker;
 pub mod cli;
 pub mod config;
+pub mod dead_letters;
 pub mod domain;
 pub mod files;
 pub mod kitchen;

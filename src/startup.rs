@@ -47,11 +47,13 @@ enum Run {
     Console,
     Worker,
     Notify,
+    DeadLetters,
 }
 
 fn plan(cli: &Cli) -> Run {
     match (cli.mode, &cli.command) {
         (_, Some(Command::Migrate)) => Run::Migrate,
+        (_, Some(Command::DeadLetters(_))) => Run::DeadLetters,
         (_, Some(Command::Serve(_))) | (Some(Mode::OrderService), None) => Run::Serve {
             service: "order-service",
             read_only: false,
@@ -72,7 +74,7 @@ fn plan(cli: &Cli) -> Run {
 pub fn service_name(cli: &Cli) -> &'static str {
     match plan(cli) {
         Run::Serve { service, .. } => service,
-        Run::Migrate => "order-service",
+        Run::Migrate | Run::DeadLetters => "order-service",
         Run::Worker => "kitchen-worker",
         Run::Notify => "notification-subscriber",
         Run::Console => "console",
@@ -116,6 +118,17 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
                 _ => None,
             };
             run_notify(&config, metrics_port).await
+        }
+        Run::DeadLetters => {
+            // stdout carries the answer; the JSON log lines go to stderr.
+            telemetry::init_stderr(service_name(&cli));
+            let config = load_config(&cli, 3000)?;
+            match &cli.command {
+                Some(Command::DeadLetters(action)) => {
+                    crate::dead_letters::run(&config, action).await
+                }
+                _ => Ok(()),
+            }
         }
         Run::Migrate => {
             telemetry::init_stdout(service_name(&cli));

@@ -33,6 +33,7 @@ contract!(
     an_unsettled_delivery_comes_back_redelivered,
     a_requeued_delivery_comes_back_after_its_delay,
     dead_letters_keep_their_reason_and_never_return,
+    a_dead_letter_can_be_replayed_to_its_queue_and_the_rest_purged,
     every_subscriber_sees_every_update,
     a_batch_is_confirmed_message_by_message_and_arrives_in_order,
 );
@@ -206,6 +207,50 @@ async fn dead_letters_keep_their_reason_and_never_return(broker: Arc<dyn Broker>
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].body, b"{not json");
     assert_eq!(dead[0].reason, "unparseable order message");
+    // What an operator needs to act on it (issue #11).
+    assert_eq!(dead[0].request_id.as_deref(), Some("req-1"));
+    assert_eq!(dead[0].exchange, ORDERS_EXCHANGE);
+    assert_eq!(dead[0].routing_key, "kitchen.dine_in.1");
+    assert!(!dead[0].id.is_empty());
+    assert_eq!(
+        broker.dead_letters(10).await.unwrap().len(),
+        1,
+        "listing keeps them"
+    );
+}
+
+async fn a_dead_letter_can_be_replayed_to_its_queue_and_the_rest_purged(broker: Arc<dyn Broker>) {
+    let first = order(OrderType::Takeout, 3, "fixed later");
+    broker.publish(&first).await.unwrap();
+    broker
+        .publish(&order(OrderType::Takeout, 1, "never fixed"))
+        .await
+        .unwrap();
+    let mut w = broker
+        .consume_orders("w", &[OrderType::Takeout], 2)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let (_, d) = next_body(&mut w).await;
+        d.dead_letter("unknown order").await.unwrap();
+    }
+    nothing_more(&mut w).await;
+    assert_eq!(broker.replay_dead_letter("no-such-id").await.unwrap(), None);
+    let back = broker
+        .replay_dead_letter(&first.message_id)
+        .await
+        .unwrap()
+        .expect("the letter");
+    assert_eq!(back.body, b"fixed later");
+    let (body, d) = next_body(&mut w).await;
+    assert_eq!(body, "fixed later", "back in its queue");
+    assert_eq!(d.message_id.as_deref(), Some(first.message_id.as_str()));
+    d.ack().await.unwrap();
+    let left = broker.dead_letters(10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].body, b"never fixed");
+    assert_eq!(broker.purge_dead_letters().await.unwrap(), 1);
+    assert!(broker.dead_letters(10).await.unwrap().is_empty());
 }
 
 async fn every_subscriber_sees_every_update(broker: Arc<dyn Broker>) {

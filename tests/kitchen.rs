@@ -559,6 +559,12 @@ impl Broker for Outage {
     async fn dead_letters(&self, l: usize) -> Result<Vec<DeadLetter>, BrokerError> {
         self.inner.dead_letters(l).await
     }
+    async fn replay_dead_letter(&self, id: &str) -> Result<Option<DeadLetter>, BrokerError> {
+        self.inner.replay_dead_letter(id).await
+    }
+    async fn purge_dead_letters(&self) -> Result<u64, BrokerError> {
+        self.inner.purge_dead_letters().await
+    }
 }
 
 #[tokio::test]

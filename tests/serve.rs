@@ -588,3 +588,76 @@ async fn serve_starts_the_workers_of_the_configuration() {
         "only chef_mario cooks takeout"
     );
 }
+
+/// CONTRACT §8: `dead-letters list | replay ID | purge` on RabbitMQ, as an operator runs them.
+#[tokio::test]
+async fn dead_letters_are_listed_replayed_and_purged_from_the_command_line() {
+    use restaurant_tui::broker::{Broker, Outgoing, amqp::AmqpBroker};
+    use restaurant_tui::domain::{ORDERS_EXCHANGE, OrderType};
+    let d = common::deployment::Deployment::new().await;
+    let broker = AmqpBroker::start(d.amqp_url.clone(), d.prefix.clone());
+    broker
+        .wait_connected(Duration::from_secs(10))
+        .await
+        .unwrap();
+    let poison = Outgoing {
+        exchange: ORDERS_EXCHANGE.into(),
+        routing_key: "kitchen.takeout.1".into(),
+        priority: 1,
+        message_id: "msg-poison-1".into(),
+        request_id: Some("req-poison".into()),
+        body: b"{not json\x1b[2J".to_vec(),
+    };
+    broker.publish(&poison).await.unwrap();
+    let mut w = broker
+        .consume_orders("w", &[OrderType::Takeout], 1)
+        .await
+        .unwrap();
+    let delivery = tokio::time::timeout(Duration::from_secs(10), w.next())
+        .await
+        .unwrap()
+        .unwrap();
+    delivery
+        .dead_letter("unparseable order message")
+        .await
+        .unwrap();
+    drop(w);
+
+    let env = d.env();
+    let (code, out, err) = run(&["dead-letters", "list"], &env, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("1 dead letter (oldest first"), "{out}");
+    for said in [
+        "msg-poison-1",
+        "reason:      unparseable order message",
+        "request id:  req-poison",
+        "from:        orders_topic kitchen.takeout.1",
+        "body:        {not json\\u{1b}[2J",
+    ] {
+        assert!(out.contains(said), "{said:?} in {out}");
+    }
+    let (code, out, err) = run(&["dead-letters", "replay", "no-such"], &env, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(err.contains("no dead letter has the id no-such"), "{err}");
+    let (code, out, err) = run(&["dead-letters", "replay", "msg-poison-1"], &env, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out,
+        "sent msg-poison-1 back to orders_topic (kitchen.takeout.1)\n"
+    );
+    let depths = broker.queue_depths().await.unwrap();
+    assert!(
+        depths.contains(&("kitchen_takeout_queue".into(), 1)),
+        "{depths:?}"
+    );
+    assert!(
+        depths.contains(&("dead_letter_queue".into(), 0)),
+        "{depths:?}"
+    );
+    let (code, out, _) = run(&["dead-letters", "purge"], &env, &[]);
+    assert_eq!((code, out.as_str()), (Some(0), "purged 0 dead letters\n"));
+    let (code, out, _) = run(&["dead-letters", "list"], &env, &[]);
+    assert_eq!((code, out.as_str()), (Some(0), "no dead letters\n"));
+    drop(broker);
+    d.cleanup().await;
+}

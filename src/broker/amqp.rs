@@ -14,9 +14,9 @@ use futures_util::StreamExt;
 use futures_util::future::join_all;
 use futures_util::stream::select_all;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
-    BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions, ExchangeDeleteOptions,
-    QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions,
+    QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{
@@ -25,8 +25,8 @@ use lapin::{
 use tokio::sync::{Mutex, mpsc, watch};
 
 use super::{
-    Broker, BrokerError, BrokerStatus, DeadLetter, Deliveries, Delivery, Outgoing, Settle,
-    kitchen_queue,
+    Broker, BrokerError, BrokerStatus, DEAD_LETTER_LIMIT, DeadLetter, Deliveries, Delivery,
+    Outgoing, Settle, kitchen_queue,
 };
 use crate::domain::{NOTIFICATIONS_EXCHANGE, ORDERS_EXCHANGE, OrderType};
 
@@ -34,10 +34,12 @@ use crate::domain::{NOTIFICATIONS_EXCHANGE, ORDERS_EXCHANGE, OrderType};
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// The durable notifications queue keeps at most this many updates (oldest dropped).
 const NOTIFICATIONS_QUEUE_LIMIT: i32 = 10_000;
-const DEAD_LETTER_EXCHANGE: &str = "dead_letters";
-const DEAD_LETTER_QUEUE: &str = "dead_letter_queue";
 const REASON_HEADER: &str = "x-reason";
 const REQUEST_ID_HEADER: &str = "request_id";
+
+mod dead_letters;
+
+use dead_letters::{DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE};
 
 #[derive(Debug, Clone)]
 pub struct AmqpBroker {
@@ -277,7 +279,7 @@ async fn connect(uri: &str, prefix: &str, ca_pem: Option<String>) -> Result<Link
     let runtime = lapin::runtime::default_runtime().map_err(err)?;
     let conn = bounded(Connection::connect_with_config(uri, props, tls, runtime)).await?;
     let ch = bounded(conn.create_channel()).await?;
-    declare(&ch, prefix).await?;
+    declare(&conn, &ch, prefix).await?;
     bounded(ch.confirm_select(ConfirmSelectOptions::default())).await?;
     Ok(Link {
         conn,
@@ -293,8 +295,34 @@ fn args(pairs: &[(&str, AMQPValue)]) -> FieldTable {
     t
 }
 
+/// The bounded dead-letter queue. A queue declared unbounded by an older version keeps its
+/// arguments (RabbitMQ refuses to change them, PRECONDITION_FAILED): it is used as it is, with
+/// a warning that says how to bound it.
+async fn declare_dead_letter_queue(
+    conn: &Connection,
+    name: &ShortString,
+) -> Result<(), BrokerError> {
+    // Its own channel: a refusal closes the channel it happens on.
+    let ch = bounded(conn.create_channel()).await?;
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    match bounded(ch.queue_declare(name.clone(), durable, dead_letters::queue_arguments())).await {
+        Ok(_) => {
+            let _ = ch.close(200, "OK".into()).await;
+            Ok(())
+        }
+        Err(e) if e.to_string().contains("PRECONDITION_FAILED") => {
+            tracing::warn!(action = "dead_letter_queue_unbounded", queue = %name, "the dead-letter queue was declared without a bound by an older version; it is used as it is (delete it while empty to have it bounded: rabbitmqctl delete_queue {name})");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// The topology of CONTRACT §3 (idempotent: safe on every connect).
-async fn declare(ch: &Channel, prefix: &str) -> Result<(), BrokerError> {
+async fn declare(conn: &Connection, ch: &Channel, prefix: &str) -> Result<(), BrokerError> {
     let n = |base: &str| -> ShortString { format!("{prefix}{base}").into() };
     let durable = ExchangeDeclareOptions {
         durable: true,
@@ -356,7 +384,7 @@ async fn declare(ch: &Channel, prefix: &str) -> Result<(), BrokerError> {
         FieldTable::default(),
     ))
     .await?;
-    bounded(ch.queue_declare(n(DEAD_LETTER_QUEUE), durable_q, FieldTable::default())).await?;
+    declare_dead_letter_queue(conn, &n(DEAD_LETTER_QUEUE)).await?;
     bounded(ch.queue_bind(
         n(DEAD_LETTER_QUEUE),
         n(DEAD_LETTER_EXCHANGE),
@@ -592,14 +620,17 @@ impl Settle for AmqpSettle {
         let Some(d) = self.delivery.take() else {
             return Ok(());
         };
-        let mut headers = d.properties.headers().clone().unwrap_or_default();
-        headers.insert(
-            REASON_HEADER.into(),
-            AMQPValue::LongString(LongString::from(reason.to_string())),
-        );
-        let props = BasicProperties::default()
-            .with_delivery_mode(2)
-            .with_headers(headers);
+        let props = dead_letters::letter_properties(&d, &self.broker.shared.prefix, reason);
+        // RabbitMQ drops the oldest letter silently past the bound; say so here.
+        if let Ok(n) = self.broker.dead_letter_count().await
+            && n >= DEAD_LETTER_LIMIT
+        {
+            tracing::warn!(
+                action = "dead_letter_dropped",
+                limit = DEAD_LETTER_LIMIT,
+                "the dead-letter queue is full: the oldest letter is dropped to keep this one"
+            );
+        }
         match self
             .broker
             .publish_to(DEAD_LETTER_EXCHANGE, "", props, &d.data)
@@ -753,27 +784,14 @@ impl Broker for AmqpBroker {
     }
 
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BrokerError> {
-        let ch = bounded(self.link().await?.conn.create_channel()).await?;
-        let mut seen = Vec::new();
-        while seen.len() < limit {
-            match bounded(ch.basic_get(
-                self.name(DEAD_LETTER_QUEUE).into(),
-                BasicGetOptions::default(),
-            ))
-            .await?
-            {
-                Some(m) => seen.push(m),
-                None => break,
-            }
-        }
-        let letters = seen
-            .iter()
-            .map(|m| DeadLetter {
-                body: m.delivery.data.clone(),
-                reason: header(&m.delivery.properties, REASON_HEADER).unwrap_or_default(),
-            })
-            .collect();
-        let _ = ch.close(200, "peeked".into()).await; // unacked: all go back to the queue
-        Ok(letters)
+        self.list_dead_letters(limit).await
+    }
+
+    async fn replay_dead_letter(&self, id: &str) -> Result<Option<DeadLetter>, BrokerError> {
+        self.replay(id).await
+    }
+
+    async fn purge_dead_letters(&self) -> Result<u64, BrokerError> {
+        self.purge().await
     }
 }

@@ -18,7 +18,7 @@ use crate::domain::{NOTIFICATIONS_EXCHANGE, ORDERS_EXCHANGE, OrderType};
 /// A subscriber that stops reading loses its oldest updates beyond this, instead of growing.
 const SUBSCRIBER_QUEUE_LIMIT: usize = 10_000;
 /// Dead letters kept for inspection.
-const DEAD_LETTER_LIMIT: usize = 10_000;
+const DEAD_LETTER_LIMIT: usize = super::DEAD_LETTER_LIMIT as usize;
 
 #[derive(Debug, Clone)]
 pub struct MemoryBus {
@@ -128,14 +128,33 @@ impl Inner {
         Some((best, ready.message))
     }
 
-    fn dead_letter(&self, message: Message, reason: &str) {
+    /// Keeps the letter with where it came from (its queue says: a kitchen queue, or a
+    /// subscriber's), dropping the oldest past the bound with a log line.
+    fn dead_letter(&self, queue: &str, message: Message, reason: &str) {
+        let (exchange, routing_key) =
+            match OrderType::ALL.iter().find(|t| kitchen_queue(**t) == queue) {
+                Some(t) => (ORDERS_EXCHANGE, format!("kitchen.{t}.{}", message.priority)),
+                None => (NOTIFICATIONS_EXCHANGE, String::new()),
+            };
         let mut state = self.lock();
         state.dead.push_back(DeadLetter {
+            id: message
+                .message_id
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            request_id: message.request_id,
+            exchange: exchange.into(),
+            routing_key,
+            priority: message.priority,
             body: message.body,
             reason: reason.to_string(),
         });
         while state.dead.len() > DEAD_LETTER_LIMIT {
             state.dead.pop_front();
+            tracing::warn!(
+                action = "dead_letter_dropped",
+                limit = DEAD_LETTER_LIMIT,
+                "the dead-letter queue is full: the oldest letter is dropped to keep this one"
+            );
         }
     }
 }
@@ -276,7 +295,7 @@ impl Settle for MemorySettle {
 
     async fn dead_letter(mut self: Box<Self>, reason: &str) -> Result<(), BrokerError> {
         if let Some(message) = self.message.take() {
-            self.inner.dead_letter(message, reason);
+            self.inner.dead_letter(&self.queue, message, reason);
         }
         Ok(())
     }
@@ -348,5 +367,34 @@ impl Broker for MemoryBus {
 
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BrokerError> {
         Ok(self.inner.lock().dead.iter().take(limit).cloned().collect())
+    }
+
+    async fn replay_dead_letter(&self, id: &str) -> Result<Option<DeadLetter>, BrokerError> {
+        let letter = {
+            let mut state = self.inner.lock();
+            let at = state.dead.iter().position(|l| l.id == id);
+            at.and_then(|i| state.dead.remove(i))
+        };
+        if let Some(l) = &letter {
+            self.route(
+                &Outgoing {
+                    exchange: l.exchange.clone(),
+                    routing_key: l.routing_key.clone(),
+                    priority: l.priority,
+                    message_id: l.id.clone(),
+                    request_id: l.request_id.clone(),
+                    body: l.body.clone(),
+                },
+                false,
+            )?;
+        }
+        Ok(letter)
+    }
+
+    async fn purge_dead_letters(&self) -> Result<u64, BrokerError> {
+        let mut state = self.inner.lock();
+        let n = state.dead.len() as u64;
+        state.dead.clear();
+        Ok(n)
     }
 }

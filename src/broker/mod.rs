@@ -12,6 +12,9 @@ pub mod memory;
 
 use std::time::Duration;
 
+/// The dead letters kept (CONTRACT §3: bounded); past it the oldest is dropped, with a log line.
+pub const DEAD_LETTER_LIMIT: u32 = 10_000;
+
 use async_trait::async_trait;
 use tokio::sync::{mpsc, watch};
 
@@ -94,12 +97,27 @@ pub trait Broker: Send + Sync + std::fmt::Debug {
         Ok(Vec::new())
     }
 
-    /// Messages that could never be processed, with their reasons (oldest first).
+    /// Messages that could never be processed, with their reasons (oldest first); they stay.
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BrokerError>;
+
+    /// Sends the letter named `id` back where it was first published and removes it from the
+    /// dead letters; `None` if no letter has that id.
+    async fn replay_dead_letter(&self, id: &str) -> Result<Option<DeadLetter>, BrokerError>;
+
+    /// Removes every dead letter; how many there were.
+    async fn purge_dead_letters(&self) -> Result<u64, BrokerError>;
 }
 
+/// A message that could never be processed, as an operator sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
+    /// The message's id (one is given at dead-lettering to a message that had none).
+    pub id: String,
+    pub request_id: Option<String>,
+    /// Where it was published (logical name, without a prefix), so it can go back there.
+    pub exchange: String,
+    pub routing_key: String,
+    pub priority: u8,
     pub body: Vec<u8>,
     pub reason: String,
 }
