@@ -324,3 +324,86 @@ async fn schemathesis_finds_nothing_on_postgres_and_rabbitmq() {
     drop(serve);
     d.cleanup().await;
 }
+
+/// Issue #11: the compose file is valid (`docker-compose config`: no Docker engine runs here),
+/// the image is a locked release build run by an unprivileged user, and Prometheus and Grafana
+/// ask for what the processes serve.
+#[test]
+fn the_containers_are_described_consistently() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let compose = which("docker-compose").expect(
+        "docker-compose is missing: install it (apt-get install docker-compose; .ci/run does)",
+    );
+    let out = std::process::Command::new(compose)
+        .args(["-f", "docker-compose.yml", "config", "-q"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "docker-compose config: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    let stages = dockerfile
+        .lines()
+        .filter(|l| l.starts_with("FROM "))
+        .count();
+    assert_eq!(stages, 2, "a build stage and a runtime stage");
+    assert!(dockerfile.contains("cargo build --release --locked"));
+    let user = dockerfile
+        .lines()
+        .rfind(|l| l.starts_with("USER "))
+        .expect("a USER line");
+    assert!(!user.contains("root") && !user.ends_with(" 0"), "{user}");
+
+    // Every series the dashboard queries is one the program exposes.
+    let dashboard =
+        std::fs::read_to_string(root.join("deploy/grafana/dashboards/restaurant.json")).unwrap();
+    let metrics = std::fs::read_to_string(root.join("src/metrics.rs")).unwrap();
+    let mut queried = std::collections::BTreeSet::new();
+    let mut rest = dashboard.as_str();
+    while let Some(at) = rest.find("restaurant_") {
+        let name: String = rest[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        rest = &rest[at + name.len()..];
+        queried.insert(name);
+    }
+    assert!(queried.len() >= 7, "{queried:?}");
+    for name in &queried {
+        let base = ["_bucket", "_sum", "_count"]
+            .iter()
+            .fold(name.as_str(), |n, s| n.strip_suffix(s).unwrap_or(n));
+        assert!(
+            metrics.contains(&format!("\"{base}\"")),
+            "{name} is not exposed"
+        );
+    }
+    // Prometheus scrapes the compose file's services on their ports.
+    let scrape = std::fs::read_to_string(root.join("deploy/prometheus.yml")).unwrap();
+    let compose_text = std::fs::read_to_string(root.join("docker-compose.yml")).unwrap();
+    for (service, port) in [
+        ("serve", "3000"),
+        ("worker-1", "9101"),
+        ("worker-2", "9101"),
+        ("notify", "9102"),
+    ] {
+        assert!(scrape.contains(&format!("{service}:{port}")), "{service}");
+        assert!(
+            compose_text.contains(&format!("  {service}:\n")),
+            "{service}"
+        );
+        assert!(compose_text.contains(port), "{port}");
+    }
+}
+
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
+}
