@@ -11,6 +11,17 @@ use common::deployment::Deployment;
 use common::process::Process;
 use common::tools::{Sample, parse_metrics, value};
 
+/// `serve` on the embedded kitchen with one in-process worker, no rate limit.
+const EMBEDDED: &[&str] = &[
+    "serve",
+    "--port",
+    "0",
+    "--workers",
+    "1",
+    "--rate-limit",
+    "0",
+];
+
 async fn scrape(client: &reqwest::Client, url: &str) -> Vec<Sample> {
     let r = client.get(url).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -37,16 +48,7 @@ async fn the_embedded_kitchen_serves_every_series_and_they_move_as_orders_flow()
         ("RESTAURANT_KITCHEN__COOK_TIME__TAKEOUT", "20ms"),
         ("RESTAURANT_KITCHEN__COOK_TIME__DINE_IN", "0s"),
     ];
-    let args = [
-        "serve",
-        "--port",
-        "0",
-        "--workers",
-        "1",
-        "--rate-limit",
-        "0",
-    ];
-    let p = Process::serve(&args, &fast);
+    let p = Process::serve(EMBEDDED, &fast);
     let client = reqwest::Client::new();
     let before = scrape(&client, &p.url("/metrics")).await;
     assert_eq!(
@@ -297,16 +299,10 @@ async fn the_document_describes_every_route_with_its_errors() {
 
 #[tokio::test]
 async fn schemathesis_finds_nothing_on_the_embedded_store() {
-    let args = [
-        "serve",
-        "--port",
-        "0",
-        "--workers",
-        "1",
-        "--rate-limit",
-        "0",
-    ];
-    let p = Process::serve(&args, &[("RESTAURANT_KITCHEN__COOK_TIME__DINE_IN", "0s")]);
+    let p = Process::serve(
+        EMBEDDED,
+        &[("RESTAURANT_KITCHEN__COOK_TIME__DINE_IN", "0s")],
+    );
     let base = p.url("");
     tokio::task::spawn_blocking(move || schemathesis(&base))
         .await

@@ -132,8 +132,7 @@ pub struct WorkerBody {
 #[utoipa::path(get, path = "/workers/status", tag = "tracking",
     responses(
         (status = 200, description = "Every registered worker", body = [WorkerBody]),
-        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
-        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+        super::openapi::Busy
     ))]
 pub async fn workers(State(state): State<AppState>) -> Result<Json<Vec<WorkerBody>>, ApiError> {
     let now = state.orders.now();

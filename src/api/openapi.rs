@@ -9,7 +9,7 @@ use axum::Json;
 use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr};
-use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
 
 use crate::domain::{
     MAX_ADDRESS_CHARS, MAX_ITEM_NAME_CHARS, MAX_ITEMS, MAX_NAME_CHARS, MAX_NOTE_CHARS,
@@ -67,6 +67,44 @@ pub fn spec() -> &'static Document {
     responses((status = 200, description = "The OpenAPI document of this API", content_type = "application/json")))]
 pub async fn document() -> Json<&'static Document> {
     Json(spec())
+}
+
+/// What any route behind the rate limit and the database may answer.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum Busy {
+    #[response(status = 429, description = "Rate limited (Retry-After)")]
+    RateLimited(ErrorBody),
+    #[response(status = 503, description = "Database unavailable (Retry-After)")]
+    Unavailable(ErrorBody),
+}
+
+/// What a route that names an order may answer about it.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum UnknownOrder {
+    #[response(status = 400, description = "Malformed path")]
+    Malformed(ErrorBody),
+    #[response(status = 404, description = "Unknown order")]
+    NotFound(ErrorBody),
+}
+
+/// What an operator's transition may answer besides its result.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum OperatorRefusals {
+    #[response(status = 400, description = "Malformed path")]
+    Malformed(ErrorBody),
+    #[response(status = 401, description = "Token required")]
+    Unauthorized(ErrorBody),
+    #[response(status = 404, description = "Unknown order")]
+    NotFound(ErrorBody),
+    #[response(status = 408, description = "The body did not arrive in time")]
+    BodyTimeout(ErrorBody),
+    #[response(status = 409, description = "The order's status does not allow it")]
+    Conflict(ErrorBody),
+    #[response(status = 413, description = "Body too large")]
+    TooLarge(ErrorBody),
 }
 
 /// Every error answer: a machine code, a human message, and each failing field on validation.

@@ -40,8 +40,7 @@ pub const MAX_LIMIT: u32 = 100;
         (status = 409, description = "Idempotency-Key used before for another order", body = super::openapi::ErrorBody),
         (status = 413, description = "Body too large", body = super::openapi::ErrorBody),
         (status = 415, description = "Not application/json", body = super::openapi::ErrorBody),
-        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
-        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+        super::openapi::Busy
     )
 )]
 pub async fn create(
@@ -146,10 +145,8 @@ pub struct StatusBody {
     params(("number" = String, Path, description = "The order number, ORD_YYYYMMDD_NNN")),
     responses(
         (status = 200, description = "The order's status", body = StatusBody),
-        (status = 400, description = "Malformed path", body = super::openapi::ErrorBody),
-        (status = 404, description = "Unknown order", body = super::openapi::ErrorBody),
-        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
-        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+        super::openapi::UnknownOrder,
+        super::openapi::Busy
     )
 )]
 pub async fn status(
@@ -191,10 +188,8 @@ impl From<HistoryEntry> for HistoryBody {
     params(("number" = String, Path, description = "The order number, ORD_YYYYMMDD_NNN")),
     responses(
         (status = 200, description = "Oldest first", body = [HistoryBody]),
-        (status = 400, description = "Malformed path", body = super::openapi::ErrorBody),
-        (status = 404, description = "Unknown order", body = super::openapi::ErrorBody),
-        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
-        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+        super::openapi::UnknownOrder,
+        super::openapi::Busy
     )
 )]
 pub async fn history(
@@ -279,8 +274,7 @@ impl From<OrderRecord> for OrderBody {
         (status = 200, description = "Newest first", body = PageBody),
         (status = 400, description = "Invalid query (each parameter in details)", body = super::openapi::ErrorBody),
         (status = 401, description = "Token required", body = super::openapi::ErrorBody),
-        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
-        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+        super::openapi::Busy
     )
 )]
 pub async fn list(
@@ -375,14 +369,8 @@ fn parse_query(params: &HashMap<String, String>) -> Result<OrderQuery, Vec<Field
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Cancelled", body = TransitionBody),
-        (status = 400, description = "Malformed path", body = super::openapi::ErrorBody),
-        (status = 401, description = "Token required", body = super::openapi::ErrorBody),
-        (status = 404, description = "Unknown order", body = super::openapi::ErrorBody),
-        (status = 408, description = "The body did not arrive in time", body = super::openapi::ErrorBody),
-        (status = 409, description = "The order's status does not allow it", body = super::openapi::ErrorBody),
-        (status = 413, description = "Body too large", body = super::openapi::ErrorBody),
-        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
-        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+        super::openapi::OperatorRefusals,
+        super::openapi::Busy
     )
 )]
 pub async fn cancel(
@@ -401,14 +389,8 @@ pub async fn cancel(
     security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Completed (picked up or delivered)", body = TransitionBody),
-        (status = 400, description = "Malformed path", body = super::openapi::ErrorBody),
-        (status = 401, description = "Token required", body = super::openapi::ErrorBody),
-        (status = 404, description = "Unknown order", body = super::openapi::ErrorBody),
-        (status = 408, description = "The body did not arrive in time", body = super::openapi::ErrorBody),
-        (status = 409, description = "The order's status does not allow it", body = super::openapi::ErrorBody),
-        (status = 413, description = "Body too large", body = super::openapi::ErrorBody),
-        (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody),
-        (status = 503, description = "Database unavailable (Retry-After)", body = super::openapi::ErrorBody)
+        super::openapi::OperatorRefusals,
+        super::openapi::Busy
     )
 )]
 pub async fn complete(

@@ -376,17 +376,7 @@ impl Broker for MemoryBus {
             at.and_then(|i| state.dead.remove(i))
         };
         if let Some(l) = &letter {
-            self.route(
-                &Outgoing {
-                    exchange: l.exchange.clone(),
-                    routing_key: l.routing_key.clone(),
-                    priority: l.priority,
-                    message_id: l.id.clone(),
-                    request_id: l.request_id.clone(),
-                    body: l.body.clone(),
-                },
-                false,
-            )?;
+            self.route(&l.outgoing(), false)?;
         }
         Ok(letter)
     }

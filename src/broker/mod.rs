@@ -122,6 +122,20 @@ pub struct DeadLetter {
     pub reason: String,
 }
 
+impl DeadLetter {
+    /// The letter as it was first published: what a replay sends again.
+    pub fn outgoing(&self) -> Outgoing {
+        Outgoing {
+            exchange: self.exchange.clone(),
+            routing_key: self.routing_key.clone(),
+            priority: self.priority,
+            message_id: self.id.clone(),
+            request_id: self.request_id.clone(),
+            body: self.body.clone(),
+        }
+    }
+}
+
 /// A stream of deliveries; dropping it stops consuming and hands back what was not acked.
 pub struct Deliveries {
     rx: mpsc::Receiver<Delivery>,

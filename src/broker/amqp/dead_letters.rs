@@ -9,7 +9,7 @@ use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{BasicProperties, Channel};
 
 use super::{AmqpBroker, REASON_HEADER, REQUEST_ID_HEADER, bounded, header};
-use crate::broker::{BrokerError, DEAD_LETTER_LIMIT, DeadLetter, Outgoing};
+use crate::broker::{BrokerError, DEAD_LETTER_LIMIT, DeadLetter};
 
 pub(super) const DEAD_LETTER_EXCHANGE: &str = "dead_letters";
 pub(super) const DEAD_LETTER_QUEUE: &str = "dead_letter_queue";
@@ -138,14 +138,7 @@ impl AmqpBroker {
                          older version); it stays in the queue"
                     )))
                 } else {
-                    let back = Outgoing {
-                        exchange: l.exchange.clone(),
-                        routing_key: l.routing_key.clone(),
-                        priority: l.priority,
-                        message_id: l.id.clone(),
-                        request_id: l.request_id.clone(),
-                        body: l.body.clone(),
-                    };
+                    let back = l.outgoing();
                     self.publish_to(
                         &back.exchange,
                         &back.routing_key,
