@@ -3,7 +3,6 @@
 //! variables. Reading it has no side effects. A bad value is an error naming the file and key.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::OrderType;
 
+mod check;
 mod console;
 mod report;
 mod targets;
@@ -277,26 +277,6 @@ pub struct Loaded {
     pub file: Option<PathBuf>,
 }
 
-/// What `server.host` binds to: an IP address, or every address a host name resolves to
-/// (`localhost`: its loopback addresses).
-fn bind_addresses(host: &str) -> Result<Vec<IpAddr>, String> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![ip]);
-    }
-    use std::net::ToSocketAddrs;
-    let resolved: Vec<IpAddr> = (host, 0)
-        .to_socket_addrs()
-        .map_err(|e| {
-            format!("is neither an IP address nor a host name this machine can resolve ({e})")
-        })?
-        .map(|a| a.ip())
-        .collect();
-    if resolved.is_empty() {
-        return Err("resolves to no address".into());
-    }
-    Ok(resolved)
-}
-
 impl Config {
     /// Reads the layers described at the top of this module from the process environment.
     pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
@@ -308,234 +288,39 @@ impl Config {
         explicit: Option<&Path>,
         default: Option<&Path>,
     ) -> Result<Loaded, ConfigError> {
-        let file = match explicit {
-            Some(p) if !p.is_file() => {
-                return Err(ConfigError::new(
-                    &p.display().to_string(),
-                    "the file does not exist or is not readable",
-                ));
-            }
-            Some(p) => Some(p.to_path_buf()),
-            None => default.filter(|p| p.is_file()).map(Path::to_path_buf),
-        };
-        let text = match &file {
-            Some(f) => Some(std::fs::read_to_string(f).map_err(|e| {
-                ConfigError::new(&f.display().to_string(), format!("cannot be read: {e}"))
-            })?),
-            None => None,
-        };
-        if let (Some(f), Some(t)) = (&file, &text)
-            && let Some((place, why)) = report::syntax_error(t)
-        {
-            return Err(ConfigError::new(&report::origin(f, Some(place)), why));
-        }
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Some(f) = &file {
-            figment = figment.merge(Yaml::file_exact(f));
-        }
-        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        if let Some(url) = get("DATABASE_URL") {
-            figment = figment.merge(Serialized::default("database.url", url));
-        }
-        if let Some(url) = get("AMQP_URL") {
-            figment = figment.merge(Serialized::default("rabbitmq.url", url));
-        }
-        let env = Env::prefixed("RESTAURANT_").split("__").filter(|k| {
-            let k = k.as_str().to_ascii_lowercase();
-            SECTIONS.iter().any(|s| k.starts_with(&format!("{s}.")))
-        });
-        figment = figment.merge(env);
-        let origin = file
-            .as_ref()
-            .map(|f| f.display().to_string())
-            .unwrap_or_else(|| "environment".into());
-        let located = |key: &str| match (&file, &text) {
-            (Some(f), Some(t)) => report::origin(f, report::locate(t, key)),
-            _ => origin.clone(),
-        };
-        let config: Config = figment.extract().map_err(|e| {
-            let key = report::key_of(&e.path);
-            let said = report::message(&e.kind);
-            let message = if key.is_empty() {
-                said
-            } else {
-                format!("{key}: {said}")
-            };
-            let from_file = e
-                .metadata
-                .as_ref()
-                .and_then(|m| m.source.as_ref())
-                .is_some_and(|s| s.file_path().is_some());
-            let place = match key.as_str() {
-                _ if from_file => located(&key),
-                "database.url" => "environment variable DATABASE_URL".into(),
-                "rabbitmq.url" => "environment variable AMQP_URL".into(),
-                _ if key.is_empty() => origin.clone(),
-                _ => format!("environment variable {}", report::variable_of(&key)),
-            };
-            ConfigError::new(&place, message)
-        })?;
+        let source = report::Source::read(explicit, default)?;
+        let config: Config = layers(source.file.as_deref())
+            .extract()
+            .map_err(|e| source.explain(&e))?;
         // A rule broken by a value in the file names the value's line.
-        config.check(&origin).map_err(|mut e| {
-            let key = e.message.split([':', ' ']).next().unwrap_or_default();
-            if file.is_some() && !key.is_empty() {
-                e.origin = located(key);
-            }
-            e
-        })?;
-        Ok(Loaded { config, file })
+        config
+            .check(&source.origin)
+            .map_err(|e| source.place_of(e))?;
+        Ok(Loaded {
+            config,
+            file: source.file,
+        })
     }
+}
 
-    /// Checks values that each parse alone but make no sense (or no safety) together.
-    pub fn check(&self, origin: &str) -> Result<(), ConfigError> {
-        let s = &self.server;
-        let host = bind_addresses(&s.host)
-            .map_err(|why| ConfigError::new(origin, format!("server.host: {:?} {why}", s.host)))?;
-        let beyond_loopback = host.iter().find(|ip| !ip.is_loopback());
-        if let Some(host) = beyond_loopback
-            && s.token.as_deref().is_none_or(str::is_empty)
-        {
-            return Err(ConfigError::new(
-                origin,
-                format!(
-                    "server.token: binding to {host} (beyond loopback) needs a bearer token \
-                     (set RESTAURANT_SERVER__TOKEN)"
-                ),
-            ));
-        }
-        // Every number is bounded here, before anything is opened: a value past what the
-        // program can hold (a queue of 2^64 places, a cook of 10^9 hours) is an error naming its
-        // key, never a panic later.
-        let within = |key: &str, value: u128, min: u128, max: u128| {
-            if (min..=max).contains(&value) {
-                Ok(())
-            } else {
-                Err(ConfigError::new(
-                    origin,
-                    format!("{key}: must be between {min} and {max} (got {value})"),
-                ))
-            }
-        };
-        within("server.max_concurrent", s.max_concurrent as u128, 1, 10_000)?;
-        within(
-            "server.body_limit_bytes",
-            s.body_limit_bytes as u128,
-            256,
-            16 << 20,
-        )?;
-        within(
-            "server.rate_limit_per_second",
-            s.rate_limit_per_second.into(),
-            0,
-            1_000_000,
-        )?;
-        if s.rate_limit_per_second > 0 {
-            within(
-                "server.rate_limit_burst",
-                s.rate_limit_burst.into(),
-                1,
-                1_000_000,
-            )?;
-        }
-        within(
-            "server.max_connections",
-            s.max_connections as u128,
-            1,
-            1_000_000,
-        )?;
-        within(
-            "server.max_header_bytes",
-            s.max_header_bytes as u128,
-            8 << 10,
-            1 << 20,
-        )?;
-        let minute = 60 * 1000;
-        within(
-            "server.header_read_timeout (in milliseconds)",
-            s.header_read_timeout.as_millis(),
-            100,
-            10 * minute,
-        )?;
-        within(
-            "server.body_read_timeout (in milliseconds)",
-            s.body_read_timeout.as_millis(),
-            100,
-            10 * minute,
-        )?;
-        if let Some(n) = self.database.max_connections {
-            within("database.max_connections", n.into(), 1, 1_000)?;
-        }
-        let k = &self.kitchen;
-        let day = 24 * 3600 * 1000;
-        for (key, d) in [
-            ("kitchen.cook_time.dine_in", k.cook_time.dine_in),
-            ("kitchen.cook_time.takeout", k.cook_time.takeout),
-            ("kitchen.cook_time.delivery", k.cook_time.delivery),
-        ] {
-            within(&format!("{key} (in milliseconds)"), d.as_millis(), 0, day)?;
-        }
-        within(
-            "kitchen.shutdown_timeout (in milliseconds)",
-            k.shutdown_timeout.as_millis(),
-            0,
-            3600 * 1000,
-        )?;
-        let c = &self.console;
-        if c.late_after.is_some() || c.very_late_after.is_some() {
-            return Err(ConfigError::new(
-                origin,
-                "console.late_after and console.very_late_after are no longer read: a ticket's \
-                 colours come from console.targets (late and very_late per order type, as m:ss)",
-            ));
-        }
-        c.targets.check().map_err(|e| ConfigError::new(origin, e))?;
-        if c.station.chars().count() > 64 || c.station.chars().any(char::is_control) {
-            return Err(ConfigError::new(
-                origin,
-                "console.station: at most 64 characters, no control characters",
-            ));
-        }
-        for (i, m) in c.menu.iter().enumerate() {
-            let price = m
-                .price
-                .money()
-                .map_err(|e| ConfigError::new(origin, format!("console.menu[{i}].price: {e}")))?;
-            if m.name.trim().is_empty()
-                || m.name.chars().count() > crate::domain::MAX_ITEM_NAME_CHARS
-            {
-                return Err(ConfigError::new(
-                    origin,
-                    format!("console.menu[{i}].name: must be 1 to 50 characters"),
-                ));
-            }
-            if !crate::domain::price_in_range(price) {
-                return Err(ConfigError::new(
-                    origin,
-                    format!(
-                        "console.menu[{i}].price: {}",
-                        crate::domain::price_range_rule()
-                    ),
-                ));
-            }
-        }
-        let mut names = std::collections::HashSet::new();
-        for (i, w) in self.workers.iter().enumerate() {
-            let key = format!("workers[{i}]");
-            crate::domain::check_worker_name(&w.name)
-                .map_err(|why| ConfigError::new(origin, format!("{key}.name: {why}")))?;
-            if !names.insert(w.name.as_str()) {
-                return Err(ConfigError::new(
-                    origin,
-                    format!("{key}.name: {:?} is listed twice", w.name),
-                ));
-            }
-            w.specialty()
-                .map_err(|why| ConfigError::new(origin, format!("{key}.order_types: {why}")))?;
-            within(&format!("{key}.prefetch"), w.prefetch.into(), 1, 1000)?;
-        }
-        self.database_target(origin)?;
-        self.broker_target(origin).map(|_| ())
+/// Defaults, then the file, then `DATABASE_URL`/`AMQP_URL`, then `RESTAURANT_*` variables.
+fn layers(file: Option<&Path>) -> Figment {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    if let Some(f) = file {
+        figment = figment.merge(Yaml::file_exact(f));
     }
+    let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let Some(url) = get("DATABASE_URL") {
+        figment = figment.merge(Serialized::default("database.url", url));
+    }
+    if let Some(url) = get("AMQP_URL") {
+        figment = figment.merge(Serialized::default("rabbitmq.url", url));
+    }
+    let env = Env::prefixed("RESTAURANT_").split("__").filter(|k| {
+        let k = k.as_str().to_ascii_lowercase();
+        SECTIONS.iter().any(|s| k.starts_with(&format!("{s}.")))
+    });
+    figment.merge(env)
 }
 
 fn project_dirs() -> Option<directories::ProjectDirs> {

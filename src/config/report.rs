@@ -2,11 +2,100 @@
 //! of the key, the key, and what was expected in plain words — never a profile name, a Rust
 //! type or the parser's internals.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use figment::error::{Actual, Kind};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
+
+use super::ConfigError;
+
+/// The file a configuration was read from, if any, with its text: what every error is placed in.
+pub struct Source {
+    pub file: Option<PathBuf>,
+    text: Option<String>,
+    /// What errors name when no line can be given: the file, or "environment".
+    pub origin: String,
+}
+
+impl Source {
+    /// Reads `explicit` (which must exist), else `default` if it exists; a YAML syntax error
+    /// is reported here with its place.
+    pub fn read(explicit: Option<&Path>, default: Option<&Path>) -> Result<Source, ConfigError> {
+        let file = match explicit {
+            Some(p) if !p.is_file() => {
+                let name = p.display().to_string();
+                return Err(ConfigError::new(
+                    &name,
+                    "the file does not exist or is not readable",
+                ));
+            }
+            Some(p) => Some(p.to_path_buf()),
+            None => default.filter(|p| p.is_file()).map(Path::to_path_buf),
+        };
+        let Some(f) = file else {
+            return Ok(Source {
+                file: None,
+                text: None,
+                origin: "environment".into(),
+            });
+        };
+        let text = std::fs::read_to_string(&f).map_err(|e| {
+            ConfigError::new(&f.display().to_string(), format!("cannot be read: {e}"))
+        })?;
+        if let Some((place, why)) = syntax_error(&text) {
+            return Err(ConfigError::new(&origin(&f, Some(place)), why));
+        }
+        Ok(Source {
+            origin: f.display().to_string(),
+            file: Some(f),
+            text: Some(text),
+        })
+    }
+
+    /// `file, line L, column C` of `key`, or the origin when the file does not have it.
+    fn located(&self, key: &str) -> String {
+        match (&self.file, &self.text) {
+            (Some(f), Some(t)) => origin(f, locate(t, key)),
+            _ => self.origin.clone(),
+        }
+    }
+
+    /// A value that did not parse: its key, its place (a line of the file, or the environment
+    /// variable that set it) and what was expected.
+    pub fn explain(&self, e: &figment::Error) -> ConfigError {
+        let key = key_of(&e.path);
+        let said = message(&e.kind);
+        let text = if key.is_empty() {
+            said
+        } else {
+            format!("{key}: {said}")
+        };
+        let from_file = e
+            .metadata
+            .as_ref()
+            .and_then(|m| m.source.as_ref())
+            .is_some_and(|s| s.file_path().is_some());
+        let place = match key.as_str() {
+            _ if from_file => self.located(&key),
+            "database.url" => "environment variable DATABASE_URL".into(),
+            "rabbitmq.url" => "environment variable AMQP_URL".into(),
+            _ if key.is_empty() => self.origin.clone(),
+            _ => format!("environment variable {}", variable_of(&key)),
+        };
+        ConfigError::new(&place, text)
+    }
+
+    /// A broken rule, placed at its key's line when the file has it (its message starts with
+    /// the key).
+    pub fn place_of(&self, mut e: ConfigError) -> ConfigError {
+        let key = e.message.split([':', ' ']).next().unwrap_or_default();
+        if self.file.is_some() && !key.is_empty() {
+            e.origin = self.located(key);
+        }
+        e
+    }
+}
 
 /// Where something is written in the file (1-based, as editors count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
