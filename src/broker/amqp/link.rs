@@ -1,0 +1,102 @@
+//! The supervisor that owns the connection: connects (unlimited retries, delay capped at 10 s,
+//! every wait bounded), declares the topology, watches the link, and stops for good on a
+//! refusal that retrying cannot change.
+
+use super::*;
+
+/// Connects, declares, watches; forever, until the broker handle is dropped.
+pub(super) async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let Some(s) = shared.upgrade() else { return };
+        match connect(&uri, &s.prefix, s.ca_pem.clone()).await {
+            Ok(link) => {
+                delay = Duration::from_millis(100);
+                tracing::info!(action = "rabbitmq_connected", "connected to RabbitMQ");
+                let link = Arc::new(link);
+                s.link.send_replace(Some(link.clone()));
+                s.set_error(None);
+                s.status.send_replace(BrokerStatus::Connected);
+                drop(s);
+                // lapin notices a dead peer through AMQP heartbeats; look at it every second.
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if shared.strong_count() == 0 {
+                        return;
+                    }
+                    if !link.conn.status().connected() {
+                        break;
+                    }
+                }
+                if let Some(s) = shared.upgrade() {
+                    s.link.send_replace(None);
+                    s.set_error(Some("connection lost".into()));
+                    s.status.send_replace(BrokerStatus::Reconnecting);
+                }
+                tracing::warn!(
+                    action = "rabbitmq_reconnecting",
+                    "lost RabbitMQ; reconnecting"
+                );
+            }
+            Err(e) if let Some(why) = refusal(&e.to_string(), &uri) => {
+                tracing::error!(action = "rabbitmq_refused", reason = %why, "RabbitMQ refused this process; not retrying");
+                s.set_error(Some(why.clone()));
+                s.status.send_replace(BrokerStatus::Reconnecting);
+                s.refused.send_replace(Some(why));
+                return;
+            }
+            Err(e) => {
+                s.set_error(Some(e.to_string()));
+                s.status.send_replace(BrokerStatus::Reconnecting);
+                drop(s);
+                tracing::warn!(action = "rabbitmq_reconnecting", error = %e, retry_in_ms = delay.as_millis() as u64, "cannot reach RabbitMQ; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+/// A refusal that trying again cannot change, in an operator's words: the login (403
+/// ACCESS_REFUSED) or the vhost (530 NOT_ALLOWED). Matched on the reply codes' names, which
+/// RabbitMQ puts at the start of every reply text.
+pub(super) fn refusal(error: &str, uri: &str) -> Option<String> {
+    let parsed: Option<lapin::uri::AMQPUri> = uri.parse().ok();
+    let (user, vhost) = parsed
+        .map(|u| (u.authority.userinfo.username, u.vhost))
+        .unwrap_or_default();
+    if error.contains("ACCESS_REFUSED") || error.contains("ACCESS-REFUSED") {
+        Some(format!(
+            "RabbitMQ refused the login of user {user:?} (authentication failed, \
+             ACCESS_REFUSED): check the user and password in AMQP_URL or the rabbitmq: block"
+        ))
+    } else if error.contains("NOT_ALLOWED") && error.contains("vhost") {
+        Some(format!(
+            "RabbitMQ has no vhost {vhost:?}, or user {user:?} may not use it (NOT_ALLOWED): \
+             create it (rabbitmqctl add_vhost) or fix the vhost in AMQP_URL or the rabbitmq: block"
+        ))
+    } else {
+        None
+    }
+}
+
+pub(super) async fn connect(
+    uri: &str,
+    prefix: &str,
+    ca_pem: Option<String>,
+) -> Result<Link, BrokerError> {
+    let props = ConnectionProperties::default().with_connection_name("restaurant-tui".into());
+    let tls = lapin::tcp::OwnedTLSConfig {
+        identity: None,
+        cert_chain: ca_pem,
+    };
+    let runtime = lapin::runtime::default_runtime().map_err(err)?;
+    let conn = bounded(Connection::connect_with_config(uri, props, tls, runtime)).await?;
+    let ch = bounded(conn.create_channel()).await?;
+    declare(&conn, &ch, prefix).await?;
+    bounded(ch.confirm_select(ConfirmSelectOptions::default())).await?;
+    Ok(Link {
+        conn,
+        publish: Mutex::new(ch),
+    })
+}
