@@ -37,7 +37,7 @@ use crate::domain::{NOTIFICATIONS_EXCHANGE, ORDERS_EXCHANGE, OrderType};
 /// Bound on every single broker round trip.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// The durable notifications queue keeps at most this many updates (oldest dropped).
-const NOTIFICATIONS_QUEUE_LIMIT: i32 = 10_000;
+const NOTIFICATIONS_QUEUE_LIMIT: u32 = 10_000;
 const REASON_HEADER: &str = "x-reason";
 const REQUEST_ID_HEADER: &str = "request_id";
 
@@ -50,7 +50,7 @@ mod topology;
 use dead_letters::{DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE};
 use link::supervise;
 use publish::{confirmed, header, properties};
-use topology::{args, declare};
+use topology::declare;
 
 #[derive(Debug, Clone)]
 pub struct AmqpBroker {

@@ -89,13 +89,7 @@ impl AmqpBroker {
         bounded(ch.basic_qos(prefetch.max(1), BasicQosOptions { global: true })).await?;
         let mut names: Vec<ShortString> = queues.iter().map(|q| self.name(q).into()).collect();
         if own_queue {
-            let limit = args(&[
-                (
-                    "x-max-length",
-                    AMQPValue::LongInt(NOTIFICATIONS_QUEUE_LIMIT),
-                ),
-                ("x-overflow", AMQPValue::LongString("drop-head".into())),
-            ]);
+            let limit = super::topology::capped(NOTIFICATIONS_QUEUE_LIMIT);
             let options = QueueDeclareOptions {
                 exclusive: true,
                 auto_delete: true,

@@ -16,14 +16,6 @@ pub(super) const DEAD_LETTER_QUEUE: &str = "dead_letter_queue";
 const EXCHANGE_HEADER: &str = "x-original-exchange";
 const ROUTING_KEY_HEADER: &str = "x-original-routing-key";
 
-/// The queue's arguments: bounded, oldest dropped first.
-pub(super) fn queue_arguments() -> FieldTable {
-    super::args(&[
-        ("x-max-length", AMQPValue::LongInt(DEAD_LETTER_LIMIT as i32)),
-        ("x-overflow", AMQPValue::LongString("drop-head".into())),
-    ])
-}
-
 /// What a dead letter carries: the message's own id (or a new one, so every letter can be named),
 /// priority and request id, where it was published, and why it died.
 pub(super) fn letter_properties(

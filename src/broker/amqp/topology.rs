@@ -23,7 +23,7 @@ pub(super) async fn declare_dead_letter_queue(
         durable: true,
         ..Default::default()
     };
-    match bounded(ch.queue_declare(name.clone(), durable, dead_letters::queue_arguments())).await {
+    match bounded(ch.queue_declare(name.clone(), durable, capped(DEAD_LETTER_LIMIT))).await {
         Ok(_) => {
             let _ = ch.close(200, "OK".into()).await;
             Ok(())
@@ -36,7 +36,19 @@ pub(super) async fn declare_dead_letter_queue(
     }
 }
 
-/// The topology of CONTRACT §3 (idempotent: safe on every connect).
+/// A queue that keeps at most `limit` messages, dropping the oldest first.
+pub(super) fn capped(limit: u32) -> FieldTable {
+    let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+    args(&[
+        ("x-max-length", AMQPValue::LongInt(limit)),
+        ("x-overflow", AMQPValue::LongString("drop-head".into())),
+    ])
+}
+
+/// The topology of CONTRACT §3 (idempotent: safe on every connect): three exchanges, a queue per
+/// order type bound to its routing keys, the compatible `kitchen_queue` (left unbound: every
+/// order lives in its type's queue only), the bounded `notifications_queue`, and the bounded
+/// dead-letter queue.
 pub(super) async fn declare(
     conn: &Connection,
     ch: &Channel,
@@ -47,70 +59,62 @@ pub(super) async fn declare(
         durable: true,
         ..Default::default()
     };
-    let durable_q = QueueDeclareOptions {
+    for (x, kind) in [
+        (ORDERS_EXCHANGE, ExchangeKind::Topic),
+        (NOTIFICATIONS_EXCHANGE, ExchangeKind::Fanout),
+        (DEAD_LETTER_EXCHANGE, ExchangeKind::Fanout),
+    ] {
+        bounded(ch.exchange_declare(n(x), kind, durable, FieldTable::default())).await?;
+    }
+    let priority = args(&[("x-max-priority", AMQPValue::LongInt(10))]);
+    for t in OrderType::ALL {
+        let key = format!("kitchen.{t}.*");
+        queue(
+            ch,
+            n(&kitchen_queue(t)),
+            priority.clone(),
+            Some((n(ORDERS_EXCHANGE), &key)),
+        )
+        .await?;
+    }
+    queue(ch, n("kitchen_queue"), priority, None).await?;
+    let updates = capped(NOTIFICATIONS_QUEUE_LIMIT);
+    queue(
+        ch,
+        n("notifications_queue"),
+        updates,
+        Some((n(NOTIFICATIONS_EXCHANGE), "")),
+    )
+    .await?;
+    declare_dead_letter_queue(conn, &n(DEAD_LETTER_QUEUE)).await?;
+    bind(ch, n(DEAD_LETTER_QUEUE), n(DEAD_LETTER_EXCHANGE), "").await
+}
+
+/// A durable queue, bound to `binding` (exchange, routing key) if given.
+async fn queue(
+    ch: &Channel,
+    name: ShortString,
+    arguments: FieldTable,
+    binding: Option<(ShortString, &str)>,
+) -> Result<(), BrokerError> {
+    let durable = QueueDeclareOptions {
         durable: true,
         ..Default::default()
     };
-    let priority = args(&[("x-max-priority", AMQPValue::LongInt(10))]);
-    bounded(ch.exchange_declare(
-        n(ORDERS_EXCHANGE),
-        ExchangeKind::Topic,
-        durable,
-        FieldTable::default(),
-    ))
-    .await?;
-    bounded(ch.exchange_declare(
-        n(NOTIFICATIONS_EXCHANGE),
-        ExchangeKind::Fanout,
-        durable,
-        FieldTable::default(),
-    ))
-    .await?;
-    bounded(ch.exchange_declare(
-        n(DEAD_LETTER_EXCHANGE),
-        ExchangeKind::Fanout,
-        durable,
-        FieldTable::default(),
-    ))
-    .await?;
-    for t in OrderType::ALL {
-        let q = n(&kitchen_queue(t));
-        bounded(ch.queue_declare(q.clone(), durable_q, priority.clone())).await?;
-        bounded(ch.queue_bind(
-            q,
-            n(ORDERS_EXCHANGE),
-            format!("kitchen.{t}.*").into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        ))
-        .await?;
+    bounded(ch.queue_declare(name.clone(), durable, arguments)).await?;
+    match binding {
+        Some((exchange, key)) => bind(ch, name, exchange, key).await,
+        None => Ok(()),
     }
-    // Declared for compatibility and left unbound: every order lives in its type's queue only.
-    bounded(ch.queue_declare(n("kitchen_queue"), durable_q, priority)).await?;
-    let bounded_queue = args(&[
-        (
-            "x-max-length",
-            AMQPValue::LongInt(NOTIFICATIONS_QUEUE_LIMIT),
-        ),
-        ("x-overflow", AMQPValue::LongString("drop-head".into())),
-    ]);
-    bounded(ch.queue_declare(n("notifications_queue"), durable_q, bounded_queue)).await?;
-    bounded(ch.queue_bind(
-        n("notifications_queue"),
-        n(NOTIFICATIONS_EXCHANGE),
-        "".into(),
-        QueueBindOptions::default(),
-        FieldTable::default(),
-    ))
-    .await?;
-    declare_dead_letter_queue(conn, &n(DEAD_LETTER_QUEUE)).await?;
-    bounded(ch.queue_bind(
-        n(DEAD_LETTER_QUEUE),
-        n(DEAD_LETTER_EXCHANGE),
-        "".into(),
-        QueueBindOptions::default(),
-        FieldTable::default(),
-    ))
-    .await?;
+}
+
+async fn bind(
+    ch: &Channel,
+    queue: ShortString,
+    exchange: ShortString,
+    key: &str,
+) -> Result<(), BrokerError> {
+    let options = QueueBindOptions::default();
+    bounded(ch.queue_bind(queue, exchange, key.into(), options, FieldTable::default())).await?;
     Ok(())
 }
