@@ -244,6 +244,31 @@ impl Default for CookTimes {
 }
 
 impl CookTimes {
+    /// Overrides from `dine_in=8s,takeout=250ms` (the `--cook-time` flag), in plain words when
+    /// it cannot.
+    pub fn set_from(&mut self, text: &str) -> Result<(), String> {
+        for part in text.split(',').filter(|p| !p.trim().is_empty()) {
+            let (kind, value) = part.split_once('=').ok_or_else(|| {
+                format!("{:?} is not TYPE=DURATION, as in dine_in=8s", part.trim())
+            })?;
+            let (kind, value) = (kind.trim(), value.trim());
+            // humantime's own words ("expected number at 0") say nothing to a cook.
+            let d = humantime::parse_duration(value)
+                .map_err(|_| format!("{kind}={value:?} needs a duration like 8s or 250ms"))?;
+            match kind.parse::<OrderType>() {
+                Ok(OrderType::DineIn) => self.dine_in = d,
+                Ok(OrderType::Takeout) => self.takeout = d,
+                Ok(OrderType::Delivery) => self.delivery = d,
+                Err(_) => {
+                    return Err(format!(
+                        "unknown order type {kind:?}; use dine_in, takeout or delivery"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn for_type(&self, t: OrderType) -> Duration {
         match t {
             OrderType::DineIn => self.dine_in,

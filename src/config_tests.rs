@@ -386,3 +386,18 @@ fn the_workers_list_is_read_and_checked() {
         Ok(())
     });
 }
+
+/// Issue #11: `--cook-time` in plain words, no parser internals.
+#[test]
+fn a_bad_cook_time_is_said_in_plain_words() {
+    let mut times = CookTimes::default();
+    let e = times.set_from("dine_in=fast").unwrap_err();
+    assert_eq!(e, "dine_in=\"fast\" needs a duration like 8s or 250ms");
+    let e = times.set_from("pizza=8s").unwrap_err();
+    assert!(e.contains("use dine_in, takeout or delivery"), "{e}");
+    let e = times.set_from("8s").unwrap_err();
+    assert!(e.contains("TYPE=DURATION"), "{e}");
+    times.set_from("dine_in=250ms, takeout=0s").unwrap();
+    assert_eq!(times.dine_in, Duration::from_millis(250));
+    assert_eq!(times.takeout, Duration::ZERO);
+}

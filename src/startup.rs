@@ -85,25 +85,7 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
     cli.check().map_err(StartupError::Usage)?;
     let run = plan(&cli);
     match run {
-        Run::Console => {
-            // Before anything opens: without a terminal there is nothing to draw on.
-            crate::tui::run::require_terminal()?;
-            let config = load_config(&cli, 3000)?;
-            let data = crate::config::data_dir().unwrap_or_else(|| std::path::PathBuf::from("."));
-            crate::files::private_dir(&data).map_err(|e| {
-                StartupError::Usage(format!("cannot prepare {}: {e}", data.display()))
-            })?;
-            let dir = data.join("logs");
-            let (_guard, path) = telemetry::init_file("console", &dir).map_err(|e| {
-                StartupError::Usage(format!(
-                    "cannot write the log file in {}: {e}",
-                    dir.display()
-                ))
-            })?;
-            crate::tui::run::run(&config, path.display().to_string(), cli.server().workers)
-                .await
-                .map_err(StartupError::from)
-        }
+        Run::Console => run_console(&cli).await,
         Run::Worker => {
             telemetry::init_stdout("kitchen-worker");
             let config = load_config(&cli, 3000)?;
@@ -132,18 +114,7 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         }
         Run::Migrate => {
             telemetry::init_stdout(service_name(&cli));
-            let config = load_config(&cli, 3000)?;
-            let plan = Plan {
-                store: true,
-                broker: BrokerChoice::None,
-            };
-            Assembly::build(&config, plan)
-                .await?
-                .shutdown()
-                .run()
-                .await?;
-            tracing::info!(action = "migrations_applied", "database is up to date");
-            Ok(())
+            run_migrate(&load_config(&cli, 3000)?).await
         }
         Run::Serve {
             service,
@@ -155,6 +126,41 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
             serve(&config, read_only, cli.server().workers.unwrap_or(0)).await
         }
     }
+}
+
+/// The console: a terminal first (without one there is nothing to draw on), then the
+/// configuration, then the private log file, then the kitchen.
+async fn run_console(cli: &Cli) -> Result<(), StartupError> {
+    crate::tui::run::require_terminal()?;
+    let config = load_config(cli, 3000)?;
+    let data = crate::config::data_dir().unwrap_or_else(|| std::path::PathBuf::from("."));
+    crate::files::private_dir(&data)
+        .map_err(|e| StartupError::Usage(format!("cannot prepare {}: {e}", data.display())))?;
+    let dir = data.join("logs");
+    let (_guard, path) = telemetry::init_file("console", &dir).map_err(|e| {
+        StartupError::Usage(format!(
+            "cannot write the log file in {}: {e}",
+            dir.display()
+        ))
+    })?;
+    crate::tui::run::run(&config, path.display().to_string(), cli.server().workers)
+        .await
+        .map_err(StartupError::from)
+}
+
+/// Opening the store applies the migrations; then it stops.
+async fn run_migrate(config: &Config) -> Result<(), StartupError> {
+    let plan = Plan {
+        store: true,
+        broker: BrokerChoice::None,
+    };
+    Assembly::build(config, plan)
+        .await?
+        .shutdown()
+        .run()
+        .await?;
+    tracing::info!(action = "migrations_applied", "database is up to date");
+    Ok(())
 }
 
 /// Reads the configuration and lays the command line's flags over it.
@@ -185,7 +191,11 @@ fn load_config(cli: &Cli, default_port: u16) -> Result<Config, StartupError> {
         config.server.rate_limit_per_second = r;
     }
     if let Some(times) = &cli.worker().cook_time {
-        apply_cook_times(&mut config.kitchen.cook_time, times)?;
+        config
+            .kitchen
+            .cook_time
+            .set_from(times)
+            .map_err(|why| StartupError::Usage(format!("--cook-time: {why}")))?;
     }
     config.check("command line")?;
     Ok(config)
@@ -315,38 +325,6 @@ impl Default for Signals {
     }
 }
 
-/// `dine_in=8s,takeout=250ms` over the configured times.
-fn apply_cook_times(times: &mut crate::config::CookTimes, text: &str) -> Result<(), StartupError> {
-    for part in text.split(',').filter(|p| !p.trim().is_empty()) {
-        let (kind, value) = part.split_once('=').ok_or_else(|| {
-            StartupError::Usage(format!(
-                "--cook-time: {:?} is not TYPE=DURATION, as in dine_in=8s",
-                part.trim()
-            ))
-        })?;
-        // humantime's own words ("expected number at 0") say nothing to a cook.
-        let d = humantime::parse_duration(value.trim()).map_err(|_| {
-            StartupError::Usage(format!(
-                "--cook-time: {}={:?} needs a duration like 8s or 250ms",
-                kind.trim(),
-                value.trim()
-            ))
-        })?;
-        match kind.trim().parse::<crate::domain::OrderType>() {
-            Ok(crate::domain::OrderType::DineIn) => times.dine_in = d,
-            Ok(crate::domain::OrderType::Takeout) => times.takeout = d,
-            Ok(crate::domain::OrderType::Delivery) => times.delivery = d,
-            Err(_) => {
-                return Err(StartupError::Usage(format!(
-                    "--cook-time: unknown order type {:?}; use dine_in, takeout or delivery",
-                    kind.trim()
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// A standalone kitchen worker with its own relay (its status updates go out through it).
 /// It ends with the process: a stop signal, or the worker failing (a name in use exits 1).
 async fn run_worker(config: &Config, args: &crate::cli::WorkerArgs) -> Result<(), StartupError> {
@@ -421,31 +399,4 @@ async fn run_notify(config: &Config, metrics_port: Option<u16>) -> Result<(), St
     kitchen.run_until_stopped().await?;
     tracing::info!(action = "graceful_shutdown", "stopped");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Issue #11: plain words, no parser internals.
-    #[test]
-    fn a_bad_cook_time_is_said_in_plain_words() {
-        let mut times = crate::config::CookTimes::default();
-        let said = |text: &str, times: &mut crate::config::CookTimes| {
-            apply_cook_times(times, text).unwrap_err().to_string()
-        };
-        let e = said("dine_in=fast", &mut times);
-        assert!(
-            e.contains("dine_in=\"fast\" needs a duration like 8s or 250ms"),
-            "{e}"
-        );
-        assert!(!e.contains("expected number"), "{e}");
-        let e = said("pizza=8s", &mut times);
-        assert!(e.contains("use dine_in, takeout or delivery"), "{e}");
-        let e = said("8s", &mut times);
-        assert!(e.contains("TYPE=DURATION"), "{e}");
-        apply_cook_times(&mut times, "dine_in=250ms, takeout=0s").unwrap();
-        assert_eq!(times.dine_in, std::time::Duration::from_millis(250));
-        assert_eq!(times.takeout, std::time::Duration::ZERO);
-    }
 }
