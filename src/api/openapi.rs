@@ -133,70 +133,15 @@ pub struct OrderRequest;
 
 impl utoipa::PartialSchema for OrderRequest {
     fn schema() -> RefOr<Schema> {
-        let text = |min: usize, max: usize, about: &str| {
-            ObjectBuilder::new()
-                .schema_type(SchemaType::Type(Type::String))
-                .min_length(Some(min))
-                .max_length(Some(max))
-                .description(Some(about))
-                .build()
-        };
-        let nullable = |o: Object| {
-            let mut o = o;
-            if let SchemaType::Type(t) = o.schema_type {
-                o.schema_type = SchemaType::from_iter([t, Type::Null]);
-            }
-            o
-        };
-        let integer = |min: i64, max: i64| {
-            ObjectBuilder::new()
-                .schema_type(SchemaType::Type(Type::Integer))
-                .minimum(Some(min))
-                .maximum(Some(max))
-                .build()
-        };
-        let (low, high) = (
-            Money::from_cents(*PRICE_CENTS.start()),
-            Money::from_cents(*PRICE_CENTS.end()),
-        );
-        let price = ObjectBuilder::new()
-            .schema_type(SchemaType::Type(Type::Number))
-            .minimum(Some(low.to_string().parse::<f64>().unwrap_or(0.01)))
-            .maximum(Some(high.to_string().parse::<f64>().unwrap_or(999.99)))
-            .description(Some(
-                "at most two decimals; never rounded (1.005 is refused)",
-            ))
-            .build();
-        let note = nullable(text(0, MAX_NOTE_CHARS, "a note for the kitchen"));
-        let item = ObjectBuilder::new()
-            .property("name", text(1, MAX_ITEM_NAME_CHARS, "the item"))
-            .property("quantity", integer(1, MAX_QUANTITY))
-            .property("price", price)
-            .property("notes", note.clone())
-            .required("name")
-            .required("quantity")
-            .required("price")
-            .build();
-        let items = ArrayBuilder::new()
-            .items(item)
-            .min_items(Some(1))
-            .max_items(Some(MAX_ITEMS))
-            .build();
         let name = "letters (any script), spaces, hyphens and apostrophes";
+        let address = text(MIN_ADDRESS_CHARS, MAX_ADDRESS_CHARS, "where to deliver");
         ObjectBuilder::new()
             .property("customer_name", text(1, MAX_NAME_CHARS, name))
             .property("order_type", order_type())
             .property("table_number", nullable(integer(1, MAX_TABLE)))
-            .property(
-                "delivery_address",
-                nullable(text(
-                    MIN_ADDRESS_CHARS,
-                    MAX_ADDRESS_CHARS,
-                    "where to deliver",
-                )),
-            )
-            .property("items", items)
-            .property("notes", note)
+            .property("delivery_address", nullable(address))
+            .property("items", items())
+            .property("notes", note())
             .required("customer_name")
             .required("order_type")
             .required("items")
@@ -211,6 +156,66 @@ impl utoipa::PartialSchema for OrderRequest {
             })])
             .into()
     }
+}
+
+/// 1 to `MAX_ITEMS` items, each with its name, quantity and price.
+fn items() -> utoipa::openapi::schema::Array {
+    let item = ObjectBuilder::new()
+        .property("name", text(1, MAX_ITEM_NAME_CHARS, "the item"))
+        .property("quantity", integer(1, MAX_QUANTITY))
+        .property("price", price())
+        .property("notes", note())
+        .required("name")
+        .required("quantity")
+        .required("price")
+        .build();
+    ArrayBuilder::new()
+        .items(item)
+        .min_items(Some(1))
+        .max_items(Some(MAX_ITEMS))
+        .build()
+}
+
+fn text(min: usize, max: usize, about: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .min_length(Some(min))
+        .max_length(Some(max))
+        .description(Some(about))
+        .build()
+}
+
+fn integer(min: i64, max: i64) -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Integer))
+        .minimum(Some(min))
+        .maximum(Some(max))
+        .build()
+}
+
+/// `null` allowed too (JSON Schema 2020-12: a list of types).
+fn nullable(mut o: Object) -> Object {
+    if let SchemaType::Type(t) = o.schema_type {
+        o.schema_type = SchemaType::from_iter([t, Type::Null]);
+    }
+    o
+}
+
+fn note() -> Object {
+    nullable(text(0, MAX_NOTE_CHARS, "a note for the kitchen"))
+}
+
+/// An item's price within the domain's range (`PRICE_CENTS`).
+fn price() -> Object {
+    let bound = |cents: i64| Money::from_cents(cents).to_string().parse::<f64>().ok();
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Number))
+        .minimum(bound(*PRICE_CENTS.start()))
+        .maximum(bound(*PRICE_CENTS.end()))
+        .description(Some(
+            "at most two decimals; never rounded (1.005 is refused)",
+        ))
+        .build()
 }
 
 impl ToSchema for OrderRequest {}
