@@ -86,37 +86,7 @@ pub async fn run(
     };
     let _ = tx.send(Msg::Api(api)).await;
     spawn_feeds(&kitchen, tx.clone());
-    // The configuration's `workers:` list starts here. Without one, the embedded default cooks
-    // at once; with RabbitMQ the workers usually run elsewhere, so only those asked for with
-    // --workers start here.
-    let mut listed = 0;
-    for (name, started) in kitchen.start_configured_workers() {
-        let msg = match started {
-            Ok(()) => Msg::WorkerStarted(name),
-            Err(e) => Msg::Done(Err(format!("{name} did not start: {e}"))),
-        };
-        listed += 1;
-        let _ = tx.send(msg).await;
-    }
-    let embedded = kitchen.broker().is_some_and(|b| b.kind() == "memory");
-    let count = workers.unwrap_or(if embedded && listed == 0 { 1 } else { 0 });
-    for i in 1..=count {
-        let name = format!("chef_{i}");
-        let mut spec = WorkerSpec::new(name.clone());
-        spec.cook_times = config.kitchen.cook_time;
-        let msg = match kitchen.start_worker(spec, OnExit::Restart) {
-            Ok(()) => Msg::WorkerStarted(name),
-            Err(e) => Msg::Done(Err(format!("{name} did not start: {e}"))),
-        };
-        let _ = tx.send(msg).await;
-    }
-    if count == 0 && listed == 0 {
-        let _ = tx
-            .send(Msg::Done(Ok(
-                "no worker runs in this console (w starts one; --workers N at start)".into(),
-            )))
-            .await;
-    }
+    start_workers(&mut kitchen, &tx, config, workers).await;
     let shutdown = kitchen.shutdown();
     let signals = spawn_signals(tx.clone());
     let terminal = ratatui::init();
@@ -148,6 +118,43 @@ pub async fn run(
             let _ = shutdown.run().await;
             Err(ConsoleError::Crashed(e.to_string()))
         }
+    }
+}
+
+/// The configuration's `workers:` list, then `--workers N` (`chef_1`…). Without either, the
+/// embedded default cooks at once with one; with RabbitMQ the workers usually run elsewhere, so
+/// none start here. Each start, or why it failed, goes to the status line.
+async fn start_workers(
+    kitchen: &mut Assembly,
+    tx: &mpsc::Sender<Msg>,
+    config: &Config,
+    workers: Option<u16>,
+) {
+    let mut said = Vec::new();
+    for (name, started) in kitchen.start_configured_workers() {
+        said.push(match started {
+            Ok(()) => Msg::WorkerStarted(name),
+            Err(e) => Msg::Done(Err(format!("{name} did not start: {e}"))),
+        });
+    }
+    let listed = said.len();
+    let embedded = kitchen.broker().is_some_and(|b| b.kind() == "memory");
+    let count = workers.unwrap_or(if embedded && listed == 0 { 1 } else { 0 });
+    for i in 1..=count {
+        let name = format!("chef_{i}");
+        let mut spec = WorkerSpec::new(name.clone());
+        spec.cook_times = config.kitchen.cook_time;
+        said.push(match kitchen.start_worker(spec, OnExit::Restart) {
+            Ok(()) => Msg::WorkerStarted(name),
+            Err(e) => Msg::Done(Err(format!("{name} did not start: {e}"))),
+        });
+    }
+    if said.is_empty() {
+        let none = "no worker runs in this console (w starts one; --workers N at start)";
+        said.push(Msg::Done(Ok(none.into())));
+    }
+    for msg in said {
+        let _ = tx.send(msg).await;
     }
 }
 
