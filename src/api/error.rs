@@ -32,11 +32,17 @@ pub enum ApiError {
     Internal,
 }
 
-#[derive(Serialize)]
-struct Body_<'a> {
+// CONTRACT §6; `/openapi.json` documents the errors from this very type.
+/// Every error answer's body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// Machine code: validation_failed, invalid_query, malformed_json, not_found, conflict,
+    /// unauthorized, rate_limited, overloaded, unavailable, …
     error: &'a str,
     message: &'a str,
+    /// Every failing field, on validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<super::openapi::FieldErrorBody>>)]
     details: Option<&'a [FieldError]>,
 }
 
@@ -112,7 +118,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = (
             status,
-            Json(Body_ {
+            Json(ErrorBody {
                 error: code,
                 message: &message,
                 details,

@@ -74,9 +74,9 @@ pub async fn document() -> Json<&'static Document> {
 #[allow(dead_code)]
 pub enum Busy {
     #[response(status = 429, description = "Rate limited (Retry-After)")]
-    RateLimited(ErrorBody),
+    RateLimited(ErrorBody<'static>),
     #[response(status = 503, description = "Database unavailable (Retry-After)")]
-    Unavailable(ErrorBody),
+    Unavailable(ErrorBody<'static>),
 }
 
 /// What a route that names an order may answer about it.
@@ -84,9 +84,9 @@ pub enum Busy {
 #[allow(dead_code)]
 pub enum UnknownOrder {
     #[response(status = 400, description = "Malformed path")]
-    Malformed(ErrorBody),
+    Malformed(ErrorBody<'static>),
     #[response(status = 404, description = "Unknown order")]
-    NotFound(ErrorBody),
+    NotFound(ErrorBody<'static>),
 }
 
 /// What an operator's transition may answer besides its result.
@@ -94,32 +94,24 @@ pub enum UnknownOrder {
 #[allow(dead_code)]
 pub enum OperatorRefusals {
     #[response(status = 400, description = "Malformed path")]
-    Malformed(ErrorBody),
+    Malformed(ErrorBody<'static>),
     #[response(status = 401, description = "Token required")]
-    Unauthorized(ErrorBody),
+    Unauthorized(ErrorBody<'static>),
     #[response(status = 404, description = "Unknown order")]
-    NotFound(ErrorBody),
+    NotFound(ErrorBody<'static>),
     #[response(status = 408, description = "The body did not arrive in time")]
-    BodyTimeout(ErrorBody),
+    BodyTimeout(ErrorBody<'static>),
     #[response(status = 409, description = "The order's status does not allow it")]
-    Conflict(ErrorBody),
+    Conflict(ErrorBody<'static>),
     #[response(status = 413, description = "Body too large")]
-    TooLarge(ErrorBody),
+    TooLarge(ErrorBody<'static>),
 }
 
-/// Every error answer: a machine code, a human message, and each failing field on validation.
-#[derive(ToSchema)]
-#[allow(dead_code)] // documentation of `error::ErrorBody`'s shape
-pub struct ErrorBody {
-    /// Machine code: validation_failed, invalid_query, malformed_json, not_found, conflict,
-    /// unauthorized, rate_limited, overloaded, unavailable, …
-    error: String,
-    message: String,
-    details: Option<Vec<FieldErrorBody>>,
-}
+pub use super::error::ErrorBody;
 
+/// One failing field of a validation error (`domain::FieldError`'s shape).
 #[derive(ToSchema)]
-#[allow(dead_code)]
+#[allow(dead_code)] // `domain::FieldError` is what is sent; this documents it
 pub struct FieldErrorBody {
     /// The JSON path of the field: `items[0].name`.
     field: String,

@@ -76,14 +76,6 @@ impl OrderStatus {
             OrderStatus::Cancelled => "cancelled",
         }
     }
-
-    /// Still in the kitchen's hands (shown on the order queue).
-    pub fn is_active(self) -> bool {
-        matches!(
-            self,
-            OrderStatus::Received | OrderStatus::Cooking | OrderStatus::Ready
-        )
-    }
 }
 
 impl fmt::Display for OrderStatus {

@@ -220,10 +220,6 @@ impl PgStore {
         })
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     /// Orders with their items: one query for the orders, one for all their items.
     async fn records(&self, order_rows: Vec<PgRow>) -> Result<Vec<OrderRecord>, StoreError> {
         let ids: Vec<i32> = rows::order_ids(&order_rows)?
