@@ -35,7 +35,7 @@ pub async fn run(config: &Config, action: &DeadLetterAction) -> Result<(), Start
 
 async fn act(broker: Arc<dyn Broker>, action: &DeadLetterAction) -> Result<(), StartupError> {
     connected(broker.as_ref()).await?;
-    let failed = |e: BrokerError| StartupError::Usage(format!("dead letters: {e}"));
+    let failed = |e: BrokerError| StartupError::Failed(format!("dead letters: {e}"));
     let mut out = std::io::stdout().lock();
     match action {
         DeadLetterAction::List { limit } => {
@@ -83,10 +83,10 @@ async fn act(broker: Arc<dyn Broker>, action: &DeadLetterAction) -> Result<(), S
 async fn connected(broker: &dyn Broker) -> Result<(), StartupError> {
     let mut status = broker.status();
     tokio::select! {
-        why = broker.refused() => Err(StartupError::Usage(why)),
+        why = broker.refused() => Err(StartupError::Failed(why)),
         up = tokio::time::timeout(CONNECT, status.wait_for(|s| *s == BrokerStatus::Connected)) => match up {
             Ok(Ok(_)) => Ok(()),
-            _ => Err(StartupError::Usage(format!(
+            _ => Err(StartupError::Failed(format!(
                 "RabbitMQ did not answer within {} s: {}",
                 CONNECT.as_secs(),
                 broker.last_error().unwrap_or_else(|| "no connection".into())

@@ -18,8 +18,13 @@ pub enum StartupError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Assembly(#[from] AssemblyError),
+    /// The command line asks for something that cannot be (a flag in the wrong place, a bad
+    /// value).
     #[error("{0}")]
     Usage(String),
+    /// Something the run needed failed (a folder that cannot be made, a broker that refused).
+    #[error("{0}")]
+    Failed(String),
     #[error(transparent)]
     Console(#[from] crate::tui::run::ConsoleError),
 }
@@ -135,10 +140,10 @@ async fn run_console(cli: &Cli) -> Result<(), StartupError> {
     let config = load_config(cli, 3000)?;
     let data = crate::config::data_dir().unwrap_or_else(|| std::path::PathBuf::from("."));
     crate::files::private_dir(&data)
-        .map_err(|e| StartupError::Usage(format!("cannot prepare {}: {e}", data.display())))?;
+        .map_err(|e| StartupError::Failed(format!("cannot prepare {}: {e}", data.display())))?;
     let dir = data.join("logs");
     let (_guard, path) = telemetry::init_file("console", &dir).map_err(|e| {
-        StartupError::Usage(format!(
+        StartupError::Failed(format!(
             "cannot write the log file in {}: {e}",
             dir.display()
         ))
@@ -237,7 +242,7 @@ pub async fn serve(config: &Config, read_only: bool, workers: u16) -> Result<(),
     }
     if !read_only {
         for (name, started) in kitchen.start_configured_workers() {
-            started.map_err(|e| StartupError::Usage(format!("worker {name} (workers:): {e}")))?;
+            started.map_err(|e| StartupError::Failed(format!("worker {name} (workers:): {e}")))?;
         }
     }
     let backend = kitchen.store().map(|s| s.backend()).unwrap_or_default();
