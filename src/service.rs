@@ -58,16 +58,16 @@ pub struct StatusView {
 /// transient failure is a 503 with `Retry-After` at once, and the client (whose retries the
 /// order placement's key will make safe) decides. Background work retries on its own.
 #[derive(Debug, Clone)]
-pub struct Orders {
+pub struct OrderService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     /// Woken after each commit that wrote outbox rows, so the relay publishes at once.
     outbox_wake: Arc<tokio::sync::Notify>,
 }
 
-impl Orders {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Orders {
-        Orders {
+impl OrderService {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> OrderService {
+        OrderService {
             store,
             clock,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
@@ -75,7 +75,7 @@ impl Orders {
     }
 
     /// Shares the relay's wake-up, so orders and transitions are published right after commit.
-    pub fn with_outbox_wake(mut self, wake: Arc<tokio::sync::Notify>) -> Orders {
+    pub fn with_outbox_wake(mut self, wake: Arc<tokio::sync::Notify>) -> OrderService {
         self.outbox_wake = wake;
         self
     }

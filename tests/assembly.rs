@@ -125,7 +125,7 @@ async fn an_order_whose_relay_died_before_marking_it_sent_is_taken_over_after_a_
         let store = restaurant_tui::store::open(&DatabaseTarget::Sqlite { path })
             .await
             .unwrap();
-        let orders = restaurant_tui::service::Orders::new(
+        let orders = restaurant_tui::service::OrderService::new(
             store.clone(),
             std::sync::Arc::new(restaurant_tui::domain::SystemClock),
         );

@@ -15,7 +15,7 @@ use restaurant_tui::config::CookTimes;
 use restaurant_tui::domain::{OrderStatus, OrderType, Specialty, SystemClock};
 use restaurant_tui::kitchen::{KitchenError, Outcome, Worker, WorkerSpec};
 use restaurant_tui::relay::Relay;
-use restaurant_tui::service::Orders;
+use restaurant_tui::service::OrderService;
 use serde_json::json;
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 struct Kitchen {
     store: common::TestStore,
     bus: Arc<dyn Broker>,
-    orders: Orders,
+    orders: OrderService,
     relay: Relay,
     wake: Arc<Notify>,
     stop: CancellationToken,
@@ -37,8 +37,8 @@ impl Kitchen {
     async fn with_broker(bus: Arc<dyn Broker>) -> Kitchen {
         let store = common::sqlite_store().await;
         let wake = Arc::new(Notify::new());
-        let orders =
-            Orders::new(store.store.clone(), Arc::new(SystemClock)).with_outbox_wake(wake.clone());
+        let orders = OrderService::new(store.store.clone(), Arc::new(SystemClock))
+            .with_outbox_wake(wake.clone());
         let relay = Relay::new(
             store.store.clone(),
             bus.clone(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use restaurant_tui::domain::{Field, FixedClock, OrderDraft, OrderStatus};
-use restaurant_tui::service::{Orders, ServiceError};
+use restaurant_tui::service::{OrderService, ServiceError};
 
 fn draft() -> OrderDraft {
     common::takeout_draft("9.50")
@@ -19,7 +19,7 @@ async fn numbers_follow_the_service_clock_across_utc_midnight() {
     let clock = Arc::new(FixedClock::new(
         Utc.with_ymd_and_hms(2024, 12, 31, 23, 59, 59).unwrap(),
     ));
-    let orders = Orders::new(store.store.clone(), clock.clone());
+    let orders = OrderService::new(store.store.clone(), clock.clone());
     let first = orders.place(&draft(), None, None).await.unwrap();
     clock.set(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap());
     let second = orders.place(&draft(), Some("req-9"), None).await.unwrap();
@@ -35,7 +35,7 @@ async fn numbers_follow_the_service_clock_across_utc_midnight() {
 #[tokio::test]
 async fn an_invalid_draft_never_reaches_the_store() {
     let store = common::sqlite_store().await;
-    let orders = Orders::new(store.store.clone(), Arc::new(FixedClock::new(Utc::now())));
+    let orders = OrderService::new(store.store.clone(), Arc::new(FixedClock::new(Utc::now())));
     let mut bad = draft();
     bad.customer_name = Field::Absent;
     assert!(
@@ -50,7 +50,7 @@ async fn the_estimated_completion_is_the_one_the_cook_stored_when_it_started() {
     use restaurant_tui::store::{StatusChange, WriteMeta};
     let store = common::sqlite_store().await;
     let start = Utc.with_ymd_and_hms(2024, 12, 16, 12, 0, 0).unwrap();
-    let orders = Orders::new(store.store.clone(), Arc::new(FixedClock::new(start)));
+    let orders = OrderService::new(store.store.clone(), Arc::new(FixedClock::new(start)));
     let n = orders.place(&draft(), None, None).await.unwrap().number;
     assert_eq!(orders.status(&n).await.unwrap().estimated_completion, None);
     // A cook whose own takeout time is 4 s (not this process's default of 10 s).

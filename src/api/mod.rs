@@ -36,7 +36,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::broker::Broker;
-use crate::service::Orders;
+use crate::service::OrderService;
 
 pub use error::ApiError;
 pub use listener::{ConnectionLimits, serve};
@@ -47,7 +47,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    pub orders: Orders,
+    pub orders: OrderService,
     /// The broker this process publishes to, if any (readiness reports it).
     pub broker: Option<Arc<dyn Broker>>,
     /// The process's supervised tasks, if it runs any (readiness reports them).
@@ -90,7 +90,7 @@ impl ApiOptions {
     }
 }
 
-pub fn router(orders: Orders, options: &ApiOptions) -> Router {
+pub fn router(orders: OrderService, options: &ApiOptions) -> Router {
     router_with(
         AppState {
             orders,

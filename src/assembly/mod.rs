@@ -33,7 +33,7 @@ use crate::config::{Config, ConfigError};
 use crate::domain::{Clock, SystemClock};
 use crate::kitchen::{Worker, WorkerSpec};
 use crate::relay::Relay;
-use crate::service::Orders;
+use crate::service::OrderService;
 use crate::store::{self, DatabaseTarget, Store, StoreError};
 use crate::supervisor::{Board, OnExit, Supervisor, TaskError};
 
@@ -99,7 +99,7 @@ pub struct Assembly {
     config: Config,
     store: Option<Arc<dyn Store>>,
     broker: Option<Arc<dyn Broker>>,
-    orders: Option<Orders>,
+    orders: Option<OrderService>,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     shutdown: Shutdown,
@@ -195,7 +195,7 @@ impl Assembly {
         };
         let orders = store
             .clone()
-            .map(|s| Orders::new(s, clock.clone()).with_outbox_wake(wake.clone()));
+            .map(|s| OrderService::new(s, clock.clone()).with_outbox_wake(wake.clone()));
         let assembly = Assembly {
             config: config.clone(),
             store,
@@ -220,7 +220,7 @@ impl Assembly {
         self.broker.as_ref()
     }
 
-    pub fn orders(&self) -> Option<&Orders> {
+    pub fn orders(&self) -> Option<&OrderService> {
         self.orders.as_ref()
     }
 

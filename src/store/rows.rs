@@ -33,7 +33,9 @@ pub(super) trait Columns {
     }
 }
 
-fn small(n: Option<i64>, what: &str) -> Result<Option<u8>, StoreError> {
+/// A stored integer that must fit a byte (a table number, a priority); a row that does not is
+/// corrupt, said with `what`.
+fn byte(n: Option<i64>, what: &str) -> Result<Option<u8>, StoreError> {
     to_u8(n.map(|n| i32::try_from(n).unwrap_or(i32::MAX)), what)
 }
 
@@ -85,11 +87,11 @@ fn order(row: &impl Columns, items: Vec<ItemRecord>) -> Result<OrderRecord, Stor
         number: row.text("number")?,
         customer_name: row.text("customer_name")?,
         order_type: parse_type(&row.text("type")?)?,
-        table_number: small(row.opt_int("table_number")?, "table number")?,
+        table_number: byte(row.opt_int("table_number")?, "table number")?,
         delivery_address: row.opt_text("delivery_address")?,
         items,
         total: row.money("total_amount")?,
-        priority: small(Some(row.int("priority")?), "priority")?.unwrap_or(1),
+        priority: byte(Some(row.int("priority")?), "priority")?.unwrap_or(1),
         status: parse_status(&row.text("status")?)?,
         processed_by: row.opt_text("processed_by")?,
         created_at: row.time("created_at")?,
@@ -106,7 +108,7 @@ pub(super) fn placed(row: &impl Columns) -> Result<super::PlacedOrder, StoreErro
     Ok(super::PlacedOrder {
         number: row.text("number")?,
         total: row.money("total_amount")?,
-        priority: small(Some(row.int("priority")?), "priority")?.unwrap_or(1),
+        priority: byte(Some(row.int("priority")?), "priority")?.unwrap_or(1),
         replayed: row.flag("replayed")?,
     })
 }
@@ -144,7 +146,7 @@ pub(super) fn outbox_message(row: &impl Columns) -> Result<OutboxMessage, StoreE
         message_id: row.text("message_id")?,
         exchange: row.text("exchange")?,
         routing_key: row.text("routing_key")?,
-        priority: small(Some(row.int("priority")?), "priority")?.unwrap_or_default(),
+        priority: byte(Some(row.int("priority")?), "priority")?.unwrap_or_default(),
         payload: outbox::parse_payload(&row.text("payload")?)?,
     })
 }

@@ -168,9 +168,9 @@ impl TestApp {
         wrap: Option<Arc<dyn Store>>,
     ) -> TestApp {
         use restaurant_tui::domain::SystemClock;
-        use restaurant_tui::service::Orders;
+        use restaurant_tui::service::OrderService;
         let inner = wrap.unwrap_or_else(|| store.store.clone());
-        let orders = Orders::new(inner, Arc::new(SystemClock));
+        let orders = OrderService::new(inner, Arc::new(SystemClock));
         let router = restaurant_tui::api::router(orders, &options);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
