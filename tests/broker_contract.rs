@@ -18,9 +18,8 @@ macro_rules! contract {
         }
         mod rabbitmq {
             $( #[tokio::test] async fn $test() {
-                let broker = super::common::rabbitmq().await;
-                super::$test(std::sync::Arc::new(broker.clone())).await;
-                let _ = broker.delete_topology().await;
+                let (broker, _topology) = super::common::rabbitmq().await;
+                super::$test(std::sync::Arc::new(broker)).await;
             } )*
         }
     };

@@ -12,6 +12,8 @@ pub const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 pub struct Deployment {
     pub db: super::TestDatabase,
+    /// Deleted (exchanges and queues) when the deployment is dropped, a failing test's too.
+    topology: super::TestTopology,
     pub prefix: String,
     pub client: reqwest::Client,
     /// What the processes are given: the servers themselves, or the proxies in front of them.
@@ -24,14 +26,16 @@ pub struct Deployment {
 
 impl Deployment {
     pub async fn new() -> Deployment {
-        // Fails loudly here when RabbitMQ is not reachable.
-        let probe = super::rabbitmq().await;
-        let _ = probe.delete_topology().await; // the probe declared a topology of its own
+        // Fails loudly here when RabbitMQ is not reachable; the probe's own topology goes with
+        // its guard.
+        drop(super::rabbitmq().await);
         let db = super::TestDatabase::create().await;
+        let topology = super::TestTopology::new("k");
         Deployment {
             db_url: db.url.clone(),
             db,
-            prefix: format!("k{}.", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+            prefix: topology.prefix.clone(),
+            topology,
             client: reqwest::Client::new(),
             amqp_url: AMQP.to_string(),
             pg_proxy: None,
@@ -120,11 +124,8 @@ impl Deployment {
         serve.wait_status(&self.client, n, status, limit).await
     }
 
+    /// Deletes the deployment's database and broker topology now (dropping it does the same).
     pub async fn cleanup(self) {
-        let broker =
-            restaurant_tui::broker::amqp::AmqpBroker::start(AMQP.into(), self.prefix.clone());
-        if broker.wait_connected(Duration::from_secs(10)).await.is_ok() {
-            let _ = broker.delete_topology().await;
-        }
+        drop(self);
     }
 }

@@ -298,18 +298,60 @@ pub fn pizza_order() -> serde_json::Value {
     })
 }
 
-/// RabbitMQ for one test: the broker at `TEST_AMQP_URL` (default guest on 127.0.0.1:5672) under
-/// a random name prefix, so parallel tests never cross. Fails loudly if it cannot connect.
-pub async fn rabbitmq() -> restaurant_tui::broker::amqp::AmqpBroker {
-    let url = std::env::var("TEST_AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f?heartbeat=10".into());
-    let prefix = format!("t{}.", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let broker = restaurant_tui::broker::amqp::AmqpBroker::start(url.clone(), prefix);
+/// The broker the tests use: `TEST_AMQP_URL`, default guest on 127.0.0.1:5672.
+pub fn amqp_url() -> String {
+    std::env::var("TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f?heartbeat=10".into())
+}
+
+/// RabbitMQ for one test: the test broker under a random name prefix, so parallel tests never
+/// cross, with the guard that deletes that prefix's exchanges and queues when dropped (a
+/// failing test too). Fails loudly if it cannot connect.
+pub async fn rabbitmq() -> (restaurant_tui::broker::amqp::AmqpBroker, TestTopology) {
+    let topology = TestTopology::new("t");
+    let url = amqp_url();
+    let broker =
+        restaurant_tui::broker::amqp::AmqpBroker::start(url.clone(), topology.prefix.clone());
     broker.wait_connected(std::time::Duration::from_secs(15)).await.unwrap_or_else(|e| {
         panic!(
             "this test needs RabbitMQ at {url} (set TEST_AMQP_URL to point elsewhere, or start it; \
              .ci/run shows how): {e}"
         )
     });
-    broker
+    (broker, topology)
+}
+
+/// A queue-name prefix of one test; its exchanges and queues are deleted when it is dropped,
+/// however the test ended.
+pub struct TestTopology {
+    pub prefix: String,
+}
+
+impl TestTopology {
+    pub fn new(kind: &str) -> TestTopology {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        TestTopology {
+            prefix: format!("{kind}{}.", &id[..12]),
+        }
+    }
+}
+
+impl Drop for TestTopology {
+    fn drop(&mut self) {
+        let (url, prefix) = (amqp_url(), self.prefix.clone());
+        // Drop runs outside any runtime we can borrow; a short-lived one does the async work.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let broker = restaurant_tui::broker::amqp::AmqpBroker::start(url, prefix);
+                let limit = std::time::Duration::from_secs(10);
+                broker.wait_connected(limit).await.ok()?;
+                broker.delete_topology().await.ok()
+            })
+        })
+        .join();
+    }
 }
