@@ -1,7 +1,7 @@
 //! Runs the real `restaurant-tui` binary as a child, with a private environment, and reads
 //! its JSON log lines as they come (never sleeping to wait for readiness).
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -268,14 +268,37 @@ pub fn run(
     for (name, content) in files {
         std::fs::write(home.path().join(name), content).expect("write file");
     }
-    let out = command(home.path(), args, env)
+    let mut child = command(home.path(), args, env)
         .current_dir(home.path())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run restaurant-tui");
+    let read = |stream: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = BufReader::new(stream).read_to_string(&mut text);
+            text
+        })
+    };
+    let out = read(Box::new(child.stdout.take().expect("stdout")));
+    let err = read(Box::new(child.stderr.take().expect("stderr")));
+    // A command that never ends fails the test instead of hanging it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("restaurant-tui {args:?} still running after 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        status.code(),
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
     )
 }
 
