@@ -213,8 +213,12 @@ pub enum Msg {
     /// The database: up, or down with the reason.
     Database(Result<(), String>),
     Api(ApiState),
-    /// A command finished: what to say in the status line.
-    Done(Result<String, String>),
+    /// News for the status line (a command finished, a worker started).
+    Info(String),
+    /// Why something did not work, for the status line.
+    Failed(String),
+    /// Nothing changed, but draw again (an answer that brought nothing new).
+    Redraw,
     /// The order form's submit: placed (the notice), or why not (the form stays open).
     Placed(Result<String, String>),
     /// A bump went through (`r` can recall it).
@@ -360,6 +364,16 @@ impl App {
 }
 
 /// Applies one message; returns what the event loop should do.
+impl Msg {
+    /// A command's outcome as the status line says it.
+    pub fn said(outcome: Result<String, String>) -> Msg {
+        match outcome {
+            Ok(text) => Msg::Info(text),
+            Err(text) => Msg::Failed(text),
+        }
+    }
+}
+
 pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
     match msg {
         Msg::Key(key) => return super::keys::on_key(app, key),
@@ -398,8 +412,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             }
             app.api = state;
         }
-        Msg::Done(Ok(text)) => app.info(text),
-        Msg::Done(Err(text)) => app.error(text),
+        Msg::Info(text) => app.info(text),
+        Msg::Failed(text) => app.error(text),
+        Msg::Redraw => {}
         Msg::Placed(result) => on_placed(app, result),
         Msg::Bumped(number) => {
             app.bumped.retain(|n| n != &number);

@@ -641,7 +641,7 @@ fn background_news_does_not_hide_a_fresh_error() {
             .current(app.now)
             .is_some_and(|n| n.text.contains("cannot listen"))
     );
-    update(&mut app, Msg::Done(Ok("placed ORD_20241216_004".into())));
+    update(&mut app, Msg::Info("placed ORD_20241216_004".into()));
     assert!(
         app.health
             .current(app.now)
@@ -653,7 +653,7 @@ fn background_news_does_not_hide_a_fresh_error() {
 #[test]
 fn notices_expire_and_the_message_log_keeps_them() {
     let mut app = app();
-    update(&mut app, Msg::Done(Err("boom".into())));
+    update(&mut app, Msg::Failed("boom".into()));
     assert!(
         app.health
             .current(app.now)
@@ -662,7 +662,7 @@ fn notices_expire_and_the_message_log_keeps_them() {
     update(&mut app, Msg::Tick(t(160)));
     assert!(app.health.current(app.now).is_none());
     for i in 0..150 {
-        update(&mut app, Msg::Done(Ok(format!("n{i}"))));
+        update(&mut app, Msg::Info(format!("n{i}")));
     }
     assert_eq!(app.health.log.len(), crate::tui::health::LOG_LIMIT);
     update(&mut app, key(KeyCode::Char('m')));

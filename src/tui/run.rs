@@ -134,7 +134,7 @@ async fn start_workers(
     for (name, started) in kitchen.start_configured_workers() {
         said.push(match started {
             Ok(()) => Msg::WorkerStarted(name),
-            Err(e) => Msg::Done(Err(format!("{name} did not start: {e}"))),
+            Err(e) => Msg::Failed(format!("{name} did not start: {e}")),
         });
     }
     let listed = said.len();
@@ -146,12 +146,12 @@ async fn start_workers(
         spec.cook_times = config.kitchen.cook_time;
         said.push(match kitchen.start_worker(spec, OnExit::Restart) {
             Ok(()) => Msg::WorkerStarted(name),
-            Err(e) => Msg::Done(Err(format!("{name} did not start: {e}"))),
+            Err(e) => Msg::Failed(format!("{name} did not start: {e}")),
         });
     }
     if said.is_empty() {
         let none = "no worker runs in this console (w starts one; --workers N at start)";
-        said.push(Msg::Done(Ok(none.into())));
+        said.push(Msg::Info(none.into()));
     }
     for msg in said {
         let _ = tx.send(msg).await;
@@ -322,7 +322,7 @@ impl Effects {
             Command::Complete(n) => self.transition(n, Transition::Complete, None, request_id),
             Command::Recall(n) => self.transition(n, Transition::Recall, None, request_id),
             Command::Rush(n, on) => self.answer(async move {
-                Msg::Done(match store.set_rush(&n, on).await {
+                Msg::said(match store.set_rush(&n, on).await {
                     Ok(true) if on => Ok(format!("{}: RUSH", short(&n))),
                     Ok(true) => Ok(format!("{}: rush mark removed", short(&n))),
                     Ok(false) => Err(format!("{} is no longer on the queue", short(&n))),
@@ -338,21 +338,21 @@ impl Effects {
                         }
                         Msg::History(n, order.map(super::feeds::shown_order), h)
                     }
-                    (Err(e), _) => Msg::Done(Err(words(e))),
-                    (_, Err(e)) => Msg::Done(Err(e.to_string())),
+                    (Err(e), _) => Msg::Failed(words(e)),
+                    (_, Err(e)) => Msg::Failed(e.to_string()),
                 }
             }),
             Command::LoadOrder(n) => self.answer(async move {
                 match store.order(&n).await {
                     Ok(Some(o)) => Msg::Order(super::feeds::shown_order(o)),
                     // The next reconciliation brings it if this read failed.
-                    _ => Msg::Tick(chrono::Utc::now()),
+                    _ => Msg::Redraw,
                 }
             }),
             Command::LoadFinished => self.answer(async move {
                 match store.finished(crate::tui::app::RECALL_LIMIT).await {
                     Ok(v) => Msg::Finished(v.into_iter().map(super::feeds::shown_order).collect()),
-                    Err(e) => Msg::Done(Err(format!("the recent orders cannot be read: {e}"))),
+                    Err(e) => Msg::Failed(format!("the recent orders cannot be read: {e}")),
                 }
             }),
             Command::Bell => {
@@ -371,7 +371,7 @@ impl Effects {
                 spec.cook_times = self.cook_times;
                 let msg = match self.kitchen.start_worker(spec, OnExit::Restart) {
                     Ok(()) => Msg::WorkerStarted(name),
-                    Err(e) => Msg::Done(Err(e.to_string())),
+                    Err(e) => Msg::Failed(e.to_string()),
                 };
                 let _ = self.tx.try_send(msg);
             }
@@ -381,7 +381,7 @@ impl Effects {
                 } else {
                     Err(format!("{name} runs in another process; stop it there"))
                 };
-                let _ = self.tx.try_send(Msg::Done(msg));
+                let _ = self.tx.try_send(Msg::said(msg));
             }
             Command::Quit { .. } => {}
         }
@@ -412,7 +412,7 @@ impl Effects {
                 }
                 Err(e) => Err(words(e)),
             };
-            let _ = tx.send(Msg::Done(msg)).await;
+            let _ = tx.send(Msg::said(msg)).await;
         });
     }
 }
