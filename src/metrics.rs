@@ -173,7 +173,7 @@ pub async fn sample(store: Option<&dyn Store>, broker: Option<&dyn Broker>, now:
         if let Ok(workers) = store.workers().await {
             let online = workers
                 .iter()
-                .filter(|w| w.effective_status(now) != "offline")
+                .filter(|w| w.effective_status(now) != crate::domain::WorkerStatus::Offline)
                 .count();
             gauge!(WORKERS_ONLINE).set(online as f64);
         }

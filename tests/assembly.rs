@@ -69,7 +69,7 @@ async fn an_embedded_kitchen_cooks_reports_its_tasks_and_stops_in_order() {
         "{board:?}"
     );
     let store = kitchen.store().unwrap();
-    assert_eq!(store.workers().await.unwrap()[0].status, "offline");
+    assert_eq!(store.workers().await.unwrap()[0].status.as_str(), "offline");
     assert!(
         reqwest::get(format!("http://{addr}/health/live"))
             .await

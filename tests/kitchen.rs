@@ -381,7 +381,11 @@ async fn an_order_cancelled_while_cooking_is_not_marked_ready() {
     );
     assert_eq!(k.status(&n).await, OrderStatus::Cancelled);
     let chef = &k.store.workers().await.unwrap()[0];
-    assert_eq!(chef.status, "online", "the cook is free for the next order");
+    assert_eq!(
+        chef.status.as_str(),
+        "online",
+        "the cook is free for the next order"
+    );
     // Its message was settled: nothing comes back to the queue.
     assert!(
         tokio::time::timeout(Duration::from_millis(300), orders.next())
@@ -404,7 +408,10 @@ async fn a_graceful_stop_finishes_the_order_in_hand_and_goes_offline() {
     k.stop.cancel();
     running.await.unwrap().unwrap();
     assert_eq!(k.status(&n).await, OrderStatus::Ready);
-    assert_eq!(k.store.workers().await.unwrap()[0].status, "offline");
+    assert_eq!(
+        k.store.workers().await.unwrap()[0].status.as_str(),
+        "offline"
+    );
 }
 
 #[tokio::test]
@@ -423,7 +430,10 @@ async fn a_stop_that_runs_out_of_time_hands_the_order_back() {
     }
     k.stop.cancel();
     running.await.unwrap().unwrap();
-    assert_eq!(k.store.workers().await.unwrap()[0].status, "offline");
+    assert_eq!(
+        k.store.workers().await.unwrap()[0].status.as_str(),
+        "offline"
+    );
     // The next cook gets it back and takes it over.
     let stop = CancellationToken::new();
     let w = k.worker("chef_2", Duration::ZERO);
@@ -639,7 +649,7 @@ async fn a_worker_cooks_up_to_its_prefetch_at_once_and_a_stop_finishes_them_all(
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(until_cooking(&k, &orders, 3).await, 3, "never a fourth");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while k.store.workers().await.unwrap()[0].status != "processing" {
+    while k.store.workers().await.unwrap()[0].status.as_str() != "processing" {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the cook reports itself busy"
@@ -677,7 +687,10 @@ async fn a_worker_cooks_up_to_its_prefetch_at_once_and_a_stop_finishes_them_all(
         }
     }
     assert_eq!(ready, 3, "the three in hand were finished at the stop");
-    assert_eq!(k.store.workers().await.unwrap()[0].status, "offline");
+    assert_eq!(
+        k.store.workers().await.unwrap()[0].status.as_str(),
+        "offline"
+    );
     assert_eq!(k.store.workers().await.unwrap()[0].orders_processed, 3);
 
     // The two never started went back to the queue: the next cook gets both.

@@ -534,7 +534,11 @@ async fn workers_register_and_an_online_name_is_refused_until_it_goes_quiet(stor
     );
     let w = &store.workers().await.unwrap()[0];
     assert_eq!(
-        (w.name.as_str(), w.order_types.as_str(), w.status.as_str()),
+        (
+            w.name.as_str(),
+            w.order_types.to_string().as_str(),
+            w.status.as_str()
+        ),
         ("chef_mario", "dine_in,takeout", "online")
     );
     assert_eq!(w.heartbeat_interval, Duration::from_secs(30));
@@ -553,11 +557,11 @@ async fn workers_register_and_an_online_name_is_refused_until_it_goes_quiet(stor
     );
     assert_eq!(
         store.workers().await.unwrap()[0].effective_status(at(2024, 12, 16, 12, 1, 49)),
-        "online"
+        WorkerStatus::Online
     );
     assert_eq!(
         store.workers().await.unwrap()[0].effective_status(at(2024, 12, 16, 12, 1, 51)),
-        "offline"
+        WorkerStatus::Offline
     );
     assert!(
         store
@@ -574,7 +578,10 @@ async fn workers_register_and_an_online_name_is_refused_until_it_goes_quiet(stor
     let mut general = worker("chef_mario", t1);
     general.specialty = Specialty::general();
     assert!(store.register_worker(&general).await.unwrap());
-    assert_eq!(store.workers().await.unwrap()[0].order_types, "general");
+    assert_eq!(
+        store.workers().await.unwrap()[0].order_types,
+        Specialty::general()
+    );
 }
 
 async fn a_worker_is_processing_while_it_cooks_and_counts_what_it_finished(store: TestStore) {

@@ -28,7 +28,7 @@ pub(super) async fn recover(
         .await
         .map_err(AssemblyError::Recovery)?
         .into_iter()
-        .filter(|w| w.effective_status(now) != "offline")
+        .filter(|w| w.effective_status(now) != crate::domain::WorkerStatus::Offline)
         .map(|w| w.name)
         .collect();
     let (mut waiting, mut taken_over) = (0, 0);

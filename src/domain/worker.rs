@@ -43,6 +43,20 @@ pub enum WorkerStatus {
     Offline,
 }
 
+impl std::str::FromStr for WorkerStatus {
+    type Err = super::UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            WorkerStatus::Online,
+            WorkerStatus::Processing,
+            WorkerStatus::Offline,
+        ]
+        .into_iter()
+        .find(|w| w.as_str() == s)
+        .ok_or_else(|| super::UnknownValue(s.to_string()))
+    }
+}
+
 impl WorkerStatus {
     pub fn as_str(self) -> &'static str {
         match self {

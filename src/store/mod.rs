@@ -326,10 +326,9 @@ pub enum TransitionOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerRecord {
     pub name: String,
-    /// Comma-separated order types, or `general` for all.
-    pub order_types: String,
+    pub order_types: Specialty,
     /// As stored; see [`WorkerRecord::effective_status`].
-    pub status: String,
+    pub status: WorkerStatus,
     pub last_seen: DateTime<Utc>,
     pub orders_processed: i64,
     pub heartbeat_interval: Duration,
@@ -337,13 +336,13 @@ pub struct WorkerRecord {
 
 impl WorkerRecord {
     /// `offline` once the heartbeat is older than twice the worker's own interval.
-    pub fn effective_status(&self, now: DateTime<Utc>) -> &str {
+    pub fn effective_status(&self, now: DateTime<Utc>) -> WorkerStatus {
         let limit = chrono::Duration::from_std(self.heartbeat_interval * 2)
             .unwrap_or(chrono::Duration::MAX);
         if now.signed_duration_since(self.last_seen) > limit {
-            "offline"
+            WorkerStatus::Offline
         } else {
-            &self.status
+            self.status
         }
     }
 }

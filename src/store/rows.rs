@@ -133,8 +133,18 @@ pub(super) fn worker(row: &impl Columns) -> Result<WorkerRecord, StoreError> {
     let interval_ms = row.int("heartbeat_interval_ms")?;
     Ok(WorkerRecord {
         name: row.text("name")?,
-        order_types: row.text("type")?,
-        status: row.text("status")?,
+        order_types: row.text("type")?.parse().map_err(|_| {
+            StoreError::Corrupt(format!(
+                "worker {:?}: unknown order types",
+                row.text("name")
+            ))
+        })?,
+        status: row
+            .text("status")?
+            .parse()
+            .map_err(|e: crate::domain::UnknownValue| {
+                StoreError::Corrupt(format!("unknown worker status {:?}", e.0))
+            })?,
         last_seen: row.time("last_seen")?,
         orders_processed: row.int("orders_processed")?,
         heartbeat_interval: Duration::from_millis(u64::try_from(interval_ms).unwrap_or(30_000)),

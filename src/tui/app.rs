@@ -294,7 +294,7 @@ impl App {
         self.workers
             .iter()
             .filter(|w| {
-                w.effective_status(self.now) != "offline"
+                w.effective_status(self.now) != crate::domain::WorkerStatus::Offline
                     || (self.now.signed_duration_since(w.last_seen).num_seconds()
                         < OFFLINE_LINGER_SECS
                         && self.offline_cleared_at.is_none_or(|at| w.last_seen > at))
@@ -334,11 +334,10 @@ impl App {
         (1..)
             .map(|i| format!("chef_{i}"))
             .find(|n| {
-                !self
-                    .workers
-                    .iter()
-                    .any(|w| &w.name == n && w.effective_status(self.now) != "offline")
-                    && !self.local_workers.contains(n)
+                !self.workers.iter().any(|w| {
+                    &w.name == n
+                        && w.effective_status(self.now) != crate::domain::WorkerStatus::Offline
+                }) && !self.local_workers.contains(n)
             })
             .unwrap_or_default()
     }
@@ -394,7 +393,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             app.stopping.retain(|n| {
                 workers
                     .iter()
-                    .any(|w| &w.name == n && w.status != "offline")
+                    .any(|w| &w.name == n && w.status != crate::domain::WorkerStatus::Offline)
             });
             app.workers = workers;
         }

@@ -672,8 +672,8 @@ fn notices_expire_and_the_message_log_keeps_them() {
 fn worker(name: &str, status: &str, seen: u32) -> WorkerRecord {
     WorkerRecord {
         name: name.into(),
-        order_types: "general".into(),
-        status: status.into(),
+        order_types: "general".parse().unwrap(),
+        status: status.parse().unwrap(),
         last_seen: t(seen),
         orders_processed: 3,
         heartbeat_interval: std::time::Duration::from_secs(30),

@@ -318,7 +318,6 @@ pub(super) fn shown_order(mut o: OrderRecord) -> OrderRecord {
 
 fn shown_worker(mut w: WorkerRecord) -> WorkerRecord {
     shown(&mut w.name);
-    shown(&mut w.order_types);
     w
 }
 
@@ -360,8 +359,8 @@ mod tests {
     fn text_from_outside_reaches_the_screen_escaped() {
         let mut worker = WorkerRecord {
             name: "chef\u{202e}1".into(),
-            order_types: "general".into(),
-            status: "online".into(),
+            order_types: crate::domain::Specialty::general(),
+            status: crate::domain::WorkerStatus::Online,
             last_seen: chrono::Utc::now(),
             orders_processed: 0,
             heartbeat_interval: Duration::from_secs(30),

@@ -22,16 +22,16 @@ fn kitchen() -> App {
         Msg::Workers(vec![
             WorkerRecord {
                 name: "chef_mario".into(),
-                order_types: "general".into(),
-                status: "processing".into(),
+                order_types: "general".parse().unwrap(),
+                status: "processing".parse().unwrap(),
                 last_seen: t(95),
                 orders_processed: 12,
                 heartbeat_interval: std::time::Duration::from_secs(30),
             },
             WorkerRecord {
                 name: "chef_luigi".into(),
-                order_types: "dine_in".into(),
-                status: "online".into(),
+                order_types: "dine_in".parse().unwrap(),
+                status: "online".parse().unwrap(),
                 last_seen: t(50),
                 orders_processed: 3,
                 heartbeat_interval: std::time::Duration::from_secs(30),

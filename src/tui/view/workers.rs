@@ -60,10 +60,11 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Hit::Worker(w.name.clone()),
             ));
         }
+        let effective = w.effective_status(app.now);
         let status = if app.stopping.contains(&w.name) {
             "stopping"
         } else {
-            w.effective_status(app.now)
+            effective.as_str()
         };
         let age = app
             .now
@@ -72,7 +73,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             .max(0);
         let interval = w.heartbeat_interval.as_secs().max(1) as i64;
         // Stale (amber) past one interval, before it turns offline at two.
-        let beat = if status == "offline" {
+        let beat = if effective == crate::domain::WorkerStatus::Offline {
             Style::new().fg(Theme::MUTED)
         } else if age > interval {
             Style::new().fg(Theme::LATE)
@@ -100,7 +101,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             name_width,
         ))];
         if wide {
-            spans.push(cell(&w.order_types, 8).fg(Theme::MUTED));
+            spans.push(cell(&w.order_types.to_string(), 8).fg(Theme::MUTED));
         }
         spans.push(Span::raw(cell(status, 10)));
         let beat_text = if wide {
