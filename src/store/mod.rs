@@ -399,6 +399,13 @@ impl From<sqlx::Error> for StoreError {
 /// failure, deadlock, an administrator's shutdown, too many connections, SQLite busy/locked).
 /// Everything else — a constraint, a type, a bad value — is permanent.
 fn is_transient(e: &sqlx::Error) -> bool {
+    /// SQLSTATE class 08: the connection failed or was lost.
+    const PG_CONNECTION_EXCEPTION: &str = "08";
+    /// serialization_failure, deadlock_detected, admin_shutdown, crash_shutdown,
+    /// cannot_connect_now, too_many_connections.
+    const PG_TRY_AGAIN: [&str; 6] = ["40001", "40P01", "57P01", "57P02", "57P03", "53300"];
+    /// SQLITE_BUSY, SQLITE_LOCKED, SQLITE_BUSY_RECOVERY, SQLITE_BUSY_SNAPSHOT (result codes).
+    const SQLITE_TRY_AGAIN: [&str; 4] = ["5", "6", "261", "517"];
     match e {
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
@@ -409,12 +416,9 @@ fn is_transient(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             let code = code.as_ref();
-            code.starts_with("08")
-                || matches!(
-                    code,
-                    "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300"
-                )
-                || matches!(code, "5" | "6" | "261" | "517")
+            code.starts_with(PG_CONNECTION_EXCEPTION)
+                || PG_TRY_AGAIN.contains(&code)
+                || SQLITE_TRY_AGAIN.contains(&code)
         }
         _ => false,
     }
