@@ -85,11 +85,11 @@ struct Link {
     publish: Mutex<Channel>,
 }
 
-fn err(e: impl std::fmt::Display) -> BrokerError {
-    BrokerError::Unavailable(e.to_string())
+fn err(e: impl std::error::Error + Send + Sync + 'static) -> BrokerError {
+    BrokerError::Failed(Arc::new(e))
 }
 
-async fn bounded<T, E: std::fmt::Display>(
+async fn bounded<T, E: std::error::Error + Send + Sync + 'static>(
     f: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, BrokerError> {
     match tokio::time::timeout(TIMEOUT, f).await {
@@ -274,7 +274,7 @@ impl Broker for AmqpBroker {
                 .collect(),
             Err(e) => vec![Err(e); published],
         };
-        let failure = failure.unwrap_or_else(|| err("not published"));
+        let failure = failure.unwrap_or_else(|| BrokerError::Unavailable("not published".into()));
         results.resize(messages.len(), Err(failure));
         results
     }

@@ -43,6 +43,10 @@ pub enum BrokerStatus {
 pub enum BrokerError {
     #[error("the broker is unavailable: {0}")]
     Unavailable(String),
+    /// The client library failed under us (a lost connection, a closed channel); its error is
+    /// kept as the source, so the JSON log line's `error.stack` names it.
+    #[error("the broker is unavailable: {0}")]
+    Failed(#[source] std::sync::Arc<dyn std::error::Error + Send + Sync>),
     #[error("the broker refused the message: {0}")]
     Refused(String),
 }
