@@ -9,6 +9,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY migrations migrations
+COPY build.rs build.rs
 # Cargo.toml names the benches; they must be present for the manifest to load.
 COPY benches benches
 RUN cargo build --release --locked --bin restaurant-tui

@@ -10,7 +10,7 @@ use sqlx::{ConnectOptions, Connection, QueryBuilder, Row};
 
 use crate::domain::{Money, NewOrder, ORDER_SERVICE, WorkerStatus, order_number_prefix};
 
-use super::migrations::{POSTGRES, migrator};
+use super::migrations::POSTGRES;
 use super::rows::{self, Columns};
 use super::{
     ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderStamp, OrderState,
@@ -208,7 +208,7 @@ impl PgStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options.clone())
             .await?;
-        migrator(POSTGRES).await?.run(&pool).await?;
+        POSTGRES.run(&pool).await?;
         let outbox_pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(ACQUIRE_TIMEOUT)

@@ -19,7 +19,7 @@ use sqlx::{QueryBuilder, Row};
 use crate::domain::{Money, NewOrder, ORDER_SERVICE, WorkerStatus, order_number};
 
 use super::lock::DataLock;
-use super::migrations::{SQLITE, migrator};
+use super::migrations::SQLITE;
 use super::rows::{self, Columns};
 use super::{
     ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderStamp, OrderState,
@@ -91,7 +91,7 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        migrator(SQLITE).await?.run(&pool).await?;
+        SQLITE.run(&pool).await?;
         let stale = sqlx::query("UPDATE workers SET status = 'offline' WHERE status <> 'offline'")
             .execute(&pool)
             .await?
