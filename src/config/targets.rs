@@ -214,15 +214,43 @@ fn encode(s: &str) -> String {
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    match rest.split_once('@') {
-        Some((auth, host)) => match auth.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_string(),
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        // Not a URL the parser reads: everything up to the last `@` of its authority may be a
+        // secret, so none of it is shown.
+        Err(_) => match raw.split_once("://") {
+            Some((scheme, rest)) => match rest.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://***@{host}"),
+                None => raw.to_string(),
+            },
+            None => "(not a URL)".into(),
         },
-        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn a_password_never_shows_in_a_redacted_url() {
+        assert_eq!(
+            redact_url("postgres://user:secret@host:5432/db"),
+            "postgres://user:***@host:5432/db"
+        );
+        // An unescaped @ in the password: the parser finds the host by the last one.
+        let said = redact_url("amqp://guest:p@ss@mq.local:5672/%2f");
+        assert!(!said.contains("ss@") && !said.contains("p@"), "{said}");
+        assert_eq!(
+            redact_url("amqp://mq.local:5672/%2f"),
+            "amqp://mq.local:5672/%2f"
+        );
+        assert!(!redact_url("post gres://u:hidden@h").contains("hidden"));
     }
 }
