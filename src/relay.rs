@@ -36,6 +36,19 @@ pub struct Relay {
     pub sweep: Duration,
 }
 
+const RETRY_MAX: Duration = Duration::from_secs(10);
+
+/// After a failed batch: 200 ms doubling to 10 s, for as long as it fails.
+fn retry_delays() -> impl Iterator<Item = Duration> {
+    use backon::BackoffBuilder;
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(RETRY_MAX)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
 impl Relay {
     pub fn new(
         store: Arc<dyn Store>,
@@ -114,7 +127,7 @@ impl Relay {
     /// marked sent): the stop is only looked at between batches. Then what is left (the status
     /// updates of workers that stopped just before) goes out, for a few seconds at most.
     pub async fn run(self, stop: CancellationToken) {
-        let mut backoff = Duration::from_millis(200);
+        let mut delays = retry_delays();
         let mut since_compact = 0;
         loop {
             match self.run_once().await {
@@ -134,15 +147,15 @@ impl Relay {
                     if busy {
                         continue;
                     }
-                    backoff = Duration::from_millis(200);
+                    delays = retry_delays();
                 }
                 Err(e) => {
-                    tracing::warn!(action = "relay_failed", error = %e, retry_in_ms = backoff.as_millis() as u64, "outbox messages wait for the next attempt");
+                    let delay = delays.next().unwrap_or(RETRY_MAX);
+                    tracing::warn!(action = "relay_failed", error = %e, retry_in_ms = delay.as_millis() as u64, "outbox messages wait for the next attempt");
                     tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
+                        () = tokio::time::sleep(delay) => {}
                         () = stop.cancelled() => break,
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
                     continue;
                 }
             }

@@ -240,31 +240,25 @@ impl Worker {
     /// timeout has passed since the stop: a database that is away does not keep a stopping
     /// worker alive (its row then turns offline by heartbeat age).
     async fn go_offline(&self, stopped: Instant) {
-        let deadline = stopped + self.spec.shutdown_timeout;
-        let mut delay = Duration::from_millis(200);
+        use backon::Retryable;
+        let left = (stopped + self.spec.shutdown_timeout).saturating_duration_since(Instant::now());
         let finished = self.unreported.swap(0, Ordering::Relaxed);
-        loop {
-            match self
-                .store
-                .worker_seen(
-                    &self.spec.name,
-                    WorkerStatus::Offline,
-                    finished,
-                    self.clock.now(),
-                )
-                .await
-            {
-                Ok(()) => return,
-                Err(e) if Instant::now() + delay < deadline => {
-                    tracing::warn!(action = "db_retry", worker_name = %self.spec.name, error = %e, retry_in_ms = delay.as_millis() as u64, "cannot record the worker offline yet; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
-                }
-                Err(e) => {
-                    tracing::error!(action = "worker_offline_failed", worker_name = %self.spec.name, error = &e as &dyn std::error::Error, error_type = "StoreError", "cannot record the worker offline; its heartbeat will age out");
-                    return;
-                }
-            }
+        let schedule = backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(200))
+            .with_max_delay(Duration::from_secs(5))
+            .with_total_delay(Some(left))
+            .without_max_times();
+        let name = &self.spec.name;
+        let offline = || {
+            self.store
+                .worker_seen(name, WorkerStatus::Offline, finished, self.clock.now())
+        };
+        let result = offline
+            .retry(schedule)
+            .notify(|e, after| tracing::warn!(action = "db_retry", worker_name = %name, error = %e, retry_in_ms = after.as_millis() as u64, "cannot record the worker offline yet; retrying"))
+            .await;
+        if let Err(e) = result {
+            tracing::error!(action = "worker_offline_failed", worker_name = %name, error = &e as &dyn std::error::Error, error_type = "StoreError", "cannot record the worker offline; its heartbeat will age out");
         }
     }
 

@@ -6,27 +6,20 @@ use super::*;
 
 /// Connects, declares, watches; forever, until the broker handle is dropped.
 pub(super) async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
-    let mut delay = Duration::from_millis(100);
+    let mut delays = reconnect_delays();
     loop {
         let Some(s) = shared.upgrade() else { return };
         match connect(&uri, &s.prefix, s.ca_pem.clone()).await {
             Ok(link) => {
-                delay = Duration::from_millis(100);
+                delays = reconnect_delays();
                 tracing::info!(action = "rabbitmq_connected", "connected to RabbitMQ");
                 let link = Arc::new(link);
                 s.link.send_replace(Some(link.clone()));
                 s.set_error(None);
                 s.status.send_replace(BrokerStatus::Connected);
                 drop(s);
-                // lapin notices a dead peer through AMQP heartbeats; look at it every second.
-                loop {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    if shared.strong_count() == 0 {
-                        return;
-                    }
-                    if !link.conn.status().connected() {
-                        break;
-                    }
+                if !watch(&link, &shared).await {
+                    return;
                 }
                 if let Some(s) = shared.upgrade() {
                     s.link.send_replace(None);
@@ -49,10 +42,38 @@ pub(super) async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
                 s.set_error(Some(e.to_string()));
                 s.status.send_replace(BrokerStatus::Reconnecting);
                 drop(s);
+                let delay = delays.next().unwrap_or(MAX_DELAY);
                 tracing::warn!(action = "rabbitmq_reconnecting", error = %e, retry_in_ms = delay.as_millis() as u64, "cannot reach RabbitMQ; retrying");
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
             }
+        }
+    }
+}
+
+const MAX_DELAY: Duration = Duration::from_secs(10);
+
+/// 100 ms doubling to 10 s, for ever, with jitter so that many processes losing one broker do
+/// not all knock at once when it returns.
+fn reconnect_delays() -> impl Iterator<Item = Duration> {
+    use backon::BackoffBuilder;
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(MAX_DELAY)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+/// Watches a live link until it dies (`true`) or the broker handle is dropped (`false`).
+/// lapin notices a dead peer through AMQP heartbeats; look at it every second.
+async fn watch(link: &Link, shared: &std::sync::Weak<Shared>) -> bool {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if shared.strong_count() == 0 {
+            return false;
+        }
+        if !link.conn.status().connected() {
+            return true;
         }
     }
 }
