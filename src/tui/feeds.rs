@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
@@ -12,7 +13,7 @@ use tokio::task::JoinHandle;
 use super::app::{Msg, Zone};
 use super::health::reason;
 use crate::assembly::Assembly;
-use crate::broker::BrokerStatus;
+use crate::broker::{Broker, BrokerStatus};
 use crate::domain::{OrderStatus, StatusUpdate, visible};
 use crate::store::{OrderQuery, OrderRecord, Store, StoreError, WorkerRecord};
 use crate::supervisor::{OnExit, TaskError};
@@ -173,117 +174,95 @@ pub(super) fn spawn_signals(tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
 /// the tasks' board and the clock tick, all as messages.
 pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
     if let Some(broker) = kitchen.broker().cloned() {
-        let (feed_broker, feed_tx) = (broker.clone(), tx.clone());
-        kitchen.spawn("status feed", OnExit::Restart, move |stop| {
-            let (broker, tx) = (feed_broker.clone(), feed_tx.clone());
-            async move {
-                let mut updates = broker
-                    .subscribe_updates("console")
-                    .await
-                    .map_err(|e| TaskError::transient(e.to_string()))?;
-                loop {
-                    let d = tokio::select! {
-                        () = stop.cancelled() => return Ok(()),
-                        d = updates.next() => d.ok_or_else(|| TaskError::transient("the subscription ended"))?,
-                    };
-                    // Applied in place by the queue; the store read only reconciles.
-                    if let Ok(mut u) = serde_json::from_slice::<StatusUpdate>(&d.body) {
-                        shown(&mut u.order_number);
-                        shown(&mut u.changed_by);
-                        let _ = tx.send(Msg::Update(u)).await;
-                    }
-                    if let Err(e) = d.ack().await {
-                        tracing::warn!(action = "ack_failed", error = %e, "cannot acknowledge a status update");
-                    }
-                }
-            }
-        });
-        let mut status = broker.status();
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            loop {
-                let s = *status.borrow_and_update();
-                // Before the first attempt has an answer there is nothing to say.
-                let reading = match (s, broker.last_error()) {
-                    (BrokerStatus::Connected, _) => Some(Ok(())),
-                    (BrokerStatus::Reconnecting, Some(e)) => Some(Err(reason(&e))),
-                    (BrokerStatus::Reconnecting, None) => None,
-                };
-                if let Some(r) = reading
-                    && tx.send(Msg::Broker(r)).await.is_err()
-                {
-                    return;
-                }
-                if status.changed().await.is_err() {
-                    return;
-                }
-            }
-        });
+        feed_updates(kitchen, broker.clone(), tx.clone());
+        feed_broker_health(broker, tx.clone());
     }
+    feed_tasks(kitchen, tx.clone());
+    if let Some(store) = kitchen.store().cloned() {
+        feed_readings(kitchen, store, tx);
+    }
+}
+
+/// Every status update, on this console's own subscription, applied in place by the queue.
+fn feed_updates(kitchen: &Assembly, broker: Arc<dyn Broker>, tx: mpsc::Sender<Msg>) {
+    kitchen.spawn("status feed", OnExit::Restart, move |stop| {
+        let (broker, tx) = (broker.clone(), tx.clone());
+        async move {
+            let mut updates = broker
+                .subscribe_updates("console")
+                .await
+                .map_err(|e| TaskError::transient(e.to_string()))?;
+            loop {
+                let d = tokio::select! {
+                    () = stop.cancelled() => return Ok(()),
+                    d = updates.next() => d.ok_or_else(|| TaskError::transient("the subscription ended"))?,
+                };
+                // Applied in place by the queue; the store read only reconciles.
+                if let Ok(mut u) = serde_json::from_slice::<StatusUpdate>(&d.body) {
+                    shown(&mut u.order_number);
+                    shown(&mut u.changed_by);
+                    let _ = tx.send(Msg::Update(u)).await;
+                }
+                if let Err(e) = d.ack().await {
+                    tracing::warn!(action = "ack_failed", error = %e, "cannot acknowledge a status update");
+                }
+            }
+        }
+    });
+}
+
+/// The broker's link: up, or down with the reason in words (the banner).
+fn feed_broker_health(broker: Arc<dyn Broker>, tx: mpsc::Sender<Msg>) {
+    let mut status = broker.status();
+    tokio::spawn(async move {
+        loop {
+            let s = *status.borrow_and_update();
+            // Before the first attempt has an answer there is nothing to say.
+            let reading = match (s, broker.last_error()) {
+                (BrokerStatus::Connected, _) => Some(Ok(())),
+                (BrokerStatus::Reconnecting, Some(e)) => Some(Err(reason(&e))),
+                (BrokerStatus::Reconnecting, None) => None,
+            };
+            if let Some(r) = reading
+                && tx.send(Msg::Broker(r)).await.is_err()
+            {
+                return;
+            }
+            if status.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// Each supervised task's state as it changes.
+fn feed_tasks(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
     let mut board = kitchen.board();
-    let board_tx = tx.clone();
     tokio::spawn(async move {
         let mut last = board.borrow_and_update().clone();
         while board.changed().await.is_ok() {
             let now = board.borrow_and_update().clone();
             for (name, state) in &now {
                 if last.get(name) != Some(state) {
-                    let _ = board_tx.send(Msg::Task(name.clone(), state.clone())).await;
+                    let _ = tx.send(Msg::Task(name.clone(), state.clone())).await;
                 }
             }
             last = now;
         }
     });
-    let (Some(store), clock) = (kitchen.store().cloned(), kitchen.clock().clone()) else {
-        return;
-    };
-    // Supervised: a refresh that died would freeze the screen on old data without a word.
+}
+
+/// Workers and the clock every second; the whole queue every few seconds (updates are applied
+/// in place, this only reconciles), and at once after an outage. Supervised: a refresh that
+/// died would freeze the screen on old data without a word.
+fn feed_readings(kitchen: &Assembly, store: Arc<dyn Store>, tx: mpsc::Sender<Msg>) {
+    let clock = kitchen.clock().clone();
     kitchen.spawn("screen refresh", OnExit::Restart, move |stop| {
         let (store, clock, tx) = (store.clone(), clock.clone(), tx.clone());
         async move {
-            let active = active_queue();
-            // Seconds since the last reconciliation, and how many it waits for now.
-            let (mut tick, mut every): (u64, u64) = (0, RECONCILE_EVERY);
-            let mut reading = Reading::default();
+            let mut refresh = Refresh::default();
             loop {
-                let now = clock.now();
-                // Workers and the clock every second; the whole queue every few (updates are
-                // applied in place, this only reconciles), and at once after an outage.
-                let reconcile = tick.is_multiple_of(every);
-                let mut msgs = vec![Msg::Tick(now), Msg::Zone(zone(now))];
-                match store.workers().await {
-                    Ok(workers) => {
-                        msgs.push(Msg::Workers(
-                            workers.into_iter().map(shown_worker).collect(),
-                        ));
-                        let read = if reconcile {
-                            Some(reading.refresh(store.as_ref(), &active).await)
-                        } else {
-                            None
-                        };
-                        match read {
-                            Some(Err(e)) => {
-                                msgs.push(Msg::Database(Err(reason(&e.to_string()))));
-                                tick = 0;
-                            }
-                            Some(Ok(orders)) => {
-                                msgs.push(Msg::Database(Ok(())));
-                                msgs.extend(orders.map(Msg::Orders));
-                                (tick, every) = (0, reconcile_every(reading.orders.len()));
-                                tick += 1;
-                            }
-                            None => {
-                                msgs.push(Msg::Database(Ok(())));
-                                tick += 1;
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        msgs.push(Msg::Database(Err(reason(&e.to_string()))));
-                        tick = 0;
-                    }
-                }
-                for m in msgs {
+                for m in refresh.read(store.as_ref(), clock.now()).await {
                     let _ = tx.send(m).await;
                 }
                 tokio::select! {
@@ -293,6 +272,62 @@ pub(super) fn spawn_feeds(kitchen: &Assembly, tx: mpsc::Sender<Msg>) {
             }
         }
     });
+}
+
+/// The once-a-second reading: when the queue is due for reconciliation, and what was read.
+struct Refresh {
+    active: OrderQuery,
+    /// Seconds since the last reconciliation, and how many it waits for now.
+    tick: u64,
+    every: u64,
+    reading: Reading,
+}
+
+impl Default for Refresh {
+    fn default() -> Self {
+        Refresh {
+            active: active_queue(),
+            tick: 0,
+            every: RECONCILE_EVERY,
+            reading: Reading::default(),
+        }
+    }
+}
+
+impl Refresh {
+    async fn read(&mut self, store: &dyn Store, now: chrono::DateTime<chrono::Utc>) -> Vec<Msg> {
+        let reconcile = self.tick.is_multiple_of(self.every);
+        let mut msgs = vec![Msg::Tick(now), Msg::Zone(zone(now))];
+        let workers = match store.workers().await {
+            Ok(workers) => workers,
+            Err(e) => {
+                msgs.push(Msg::Database(Err(reason(&e.to_string()))));
+                self.tick = 0;
+                return msgs;
+            }
+        };
+        msgs.push(Msg::Workers(
+            workers.into_iter().map(shown_worker).collect(),
+        ));
+        if !reconcile {
+            msgs.push(Msg::Database(Ok(())));
+            self.tick += 1;
+            return msgs;
+        }
+        match self.reading.refresh(store, &self.active).await {
+            Err(e) => {
+                msgs.push(Msg::Database(Err(reason(&e.to_string()))));
+                self.tick = 0;
+            }
+            Ok(orders) => {
+                msgs.push(Msg::Database(Ok(())));
+                msgs.extend(orders.map(Msg::Orders));
+                self.every = reconcile_every(self.reading.orders.len());
+                self.tick = 1;
+            }
+        }
+        msgs
+    }
 }
 
 /// Text from the store or a message, as the screen may show it: control and reordering
