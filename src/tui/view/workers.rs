@@ -1,57 +1,52 @@
 //! The workers: status, heartbeat age against the interval, orders done, the order in hand.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style, Stylize};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, List, ListItem};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
 use super::Theme;
-use crate::domain::OrderStatus;
+use crate::domain::{OrderStatus, WorkerStatus};
+use crate::store::WorkerRecord;
 use crate::tui::app::{App, Hit, Pane};
 use crate::tui::queue::short;
 
-/// `text` cut or padded to exactly `width` characters.
-fn cell(text: &str, width: usize) -> String {
-    let cut: String = text.chars().take(width).collect();
-    format!("{cut:<width$} ")
+/// The columns after the name, with their widths; narrow terminals drop the types and the
+/// order in hand. Fixed by hand so the layout is the same on every draw.
+fn columns(wide: bool) -> &'static [(&'static str, u16)] {
+    if wide {
+        &[
+            ("cooks", 8),
+            ("status", 10),
+            ("beat", 7),
+            ("done", 4),
+            ("in hand", 7),
+        ]
+    } else {
+        &[("status", 10), ("beat", 4), ("done", 4)]
+    }
 }
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    // Narrow terminals drop the types and the order in hand; the widths are fixed by hand so
-    // the layout is the same on every draw.
     let wide = area.width >= 56;
-    let fixed: usize = if wide {
-        8 + 10 + 7 + 4 + 7 + 5
-    } else {
-        10 + 4 + 4 + 3
-    };
-    let name_width = usize::from(area.width.saturating_sub(2))
+    let columns = columns(wide);
+    let fixed: u16 = columns.iter().map(|(_, w)| w + 1).sum();
+    let name_width = area
+        .width
+        .saturating_sub(2)
         .saturating_sub(fixed + 1)
         .max(4);
-    let header = if wide {
-        [
-            cell("name", name_width),
-            cell("cooks", 8),
-            cell("status", 10),
-            cell("beat", 7),
-            cell("done", 4),
-            cell("in hand", 7),
-        ]
-        .concat()
-    } else {
-        [
-            cell("name", name_width),
-            cell("status", 10),
-            cell("beat", 4),
-            cell("done", 4),
-        ]
-        .concat()
-    };
-    let mut items = vec![ListItem::new(Line::from(header).fg(Theme::MUTED))];
+    let header = Row::new(std::iter::once("name").chain(columns.iter().map(|(h, _)| *h)))
+        .style(Style::new().fg(Theme::MUTED));
+    let widths: Vec<Constraint> = std::iter::once(name_width)
+        .chain(columns.iter().map(|(_, w)| *w))
+        .map(Constraint::Length)
+        .collect();
     let shown = app.shown_workers();
     let selected = app.selected_worker().map(|w| w.name.clone());
     let mut hits = app.hits.borrow_mut();
+    let mut rows = Vec::with_capacity(shown.len());
     for (i, w) in shown.iter().enumerate() {
         let row = area.y + 2 + i as u16;
         if row < area.bottom().saturating_sub(1) {
@@ -60,26 +55,66 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Hit::Worker(w.name.clone()),
             ));
         }
-        let effective = w.effective_status(app.now);
-        let status = if app.stopping.contains(&w.name) {
-            "stopping"
+        let chosen = selected.as_deref() == Some(w.name.as_str()) && app.focus == Pane::Workers;
+        let style = if chosen {
+            Style::new().add_modifier(Modifier::REVERSED)
         } else {
-            effective.as_str()
+            Style::new()
         };
-        let age = app
-            .now
-            .signed_duration_since(w.last_seen)
-            .num_seconds()
-            .max(0);
-        let interval = w.heartbeat_interval.as_secs().max(1) as i64;
-        // Stale (amber) past one interval, before it turns offline at two.
-        let beat = if effective == crate::domain::WorkerStatus::Offline {
-            Style::new().fg(Theme::MUTED)
-        } else if age > interval {
-            Style::new().fg(Theme::LATE)
-        } else {
-            Style::new().fg(Theme::OK)
-        };
+        rows.push(worker_row(app, w, wide).style(style));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Theme::border(app.focus == Pane::Workers))
+        .title(format!(" Workers {} ", shown.len()))
+        .title_bottom(Line::from(" ↗ runs in another process ").fg(Theme::MUTED));
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .block(block);
+    frame.render_widget(table, area);
+}
+
+/// One worker: its name (↗ when it runs in another process), types, status, heartbeat age
+/// against its interval (amber past one, grey once offline), orders done, the order in hand.
+fn worker_row<'a>(app: &App, w: &'a WorkerRecord, wide: bool) -> Row<'a> {
+    let effective = w.effective_status(app.now);
+    let status = if app.stopping.contains(&w.name) {
+        "stopping"
+    } else {
+        effective.as_str()
+    };
+    let age = app
+        .now
+        .signed_duration_since(w.last_seen)
+        .num_seconds()
+        .max(0);
+    let interval = w.heartbeat_interval.as_secs().max(1) as i64;
+    let beat = if effective == WorkerStatus::Offline {
+        Style::new().fg(Theme::MUTED)
+    } else if age > interval {
+        Style::new().fg(Theme::LATE)
+    } else {
+        Style::new().fg(Theme::OK)
+    };
+    let away = if app.local_workers.contains(&w.name) {
+        ""
+    } else {
+        "↗"
+    };
+    let mut cells = vec![Cell::from(format!("{}{away}", w.name))];
+    if wide {
+        cells.push(Cell::from(w.order_types.to_string()).style(Style::new().fg(Theme::MUTED)));
+    }
+    cells.push(Cell::from(status));
+    let beat_text = if wide {
+        format!("{age}s/{interval}s")
+    } else {
+        format!("{age}s")
+    };
+    cells.push(Cell::from(beat_text).style(beat));
+    cells.push(Cell::from(w.orders_processed.to_string()));
+    if wide {
         let in_hand = app
             .queue
             .all()
@@ -88,46 +123,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             })
             .map(|o| short(&o.number))
             .unwrap_or_default();
-        let mut spans = vec![Span::raw(cell(
-            &format!(
-                "{}{}",
-                w.name,
-                if app.local_workers.contains(&w.name) {
-                    ""
-                } else {
-                    "↗"
-                }
-            ),
-            name_width,
-        ))];
-        if wide {
-            spans.push(cell(&w.order_types.to_string(), 8).fg(Theme::MUTED));
-        }
-        spans.push(Span::raw(cell(status, 10)));
-        let beat_text = if wide {
-            format!("{age}s/{interval}s")
-        } else {
-            format!("{age}s")
-        };
-        spans.push(Span::styled(
-            cell(&beat_text, if wide { 7 } else { 4 }),
-            beat,
-        ));
-        spans.push(Span::raw(cell(&w.orders_processed.to_string(), 4)));
-        if wide {
-            spans.push(Span::raw(cell(&in_hand, 7)));
-        }
-        let style = if selected.as_deref() == Some(w.name.as_str()) && app.focus == Pane::Workers {
-            Style::new().add_modifier(Modifier::REVERSED)
-        } else {
-            Style::new()
-        };
-        items.push(ListItem::new(Line::from(spans)).style(style));
+        cells.push(Cell::from(in_hand));
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(Theme::border(app.focus == Pane::Workers))
-        .title(format!(" Workers {} ", shown.len()))
-        .title_bottom(Line::from(" ↗ runs in another process ").fg(Theme::MUTED));
-    frame.render_widget(List::new(items).block(block), area);
+    Row::new(cells)
 }
