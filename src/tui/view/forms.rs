@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
 
 use super::{Theme, centered, field_text, open_popup, popup};
-use crate::domain::OrderType;
+use crate::domain::{MAX_NOTE_CHARS, MAX_TABLE, MIN_ADDRESS_CHARS, OrderType};
 use crate::tui::form::{OrderField, OrderForm, WorkerField, WorkerForm, type_letter};
 
 fn label(text: &str, focused: bool) -> Span<'static> {
@@ -66,32 +66,18 @@ fn choices(kind: OrderType) -> Vec<Span<'static>> {
 }
 
 pub(super) fn order_form(frame: &mut Frame, form: &OrderForm) {
-    let area = centered(
-        frame.area(),
-        72,
-        frame.area().height.saturating_sub(2).max(10),
-    );
+    let height = frame.area().height.saturating_sub(2).max(10);
+    let area = centered(frame.area(), 72, height);
     let title = if form.sending {
         " New order — placing… "
     } else {
         " New order "
     };
     let inner = open_popup(frame, area, popup(title));
-    let mut messages: Vec<Line> = form
-        .shown_errors()
-        .into_iter()
-        .map(|e| Line::from(format!(" ✗ {e}")).fg(Theme::BAD))
-        .collect();
-    if let Some(why) = &form.failure {
-        messages.push(Line::from(format!(" ✗ not placed: {why} (⏎ tries again)")).fg(Theme::BAD));
-    }
-    if let Some(hint) = &form.hint {
-        messages.push(Line::from(format!(" {hint}")).fg(Theme::LATE));
-    }
-    let message_rows = if messages.is_empty() {
-        0
-    } else {
-        (messages.len() as u16 + 1).min(4)
+    let messages = order_messages(form);
+    let message_rows = match messages.len() {
+        0 => 0,
+        n => (n as u16 + 1).min(4),
     };
     let [fields, notes, footer] = Layout::vertical([
         Constraint::Fill(1),
@@ -106,105 +92,117 @@ pub(super) fn order_form(frame: &mut Frame, form: &OrderForm) {
         ]
         .concat(),
     )];
+    let place = form.field == OrderField::Place;
+    let row = lines.len() as u16;
     match form.kind {
         OrderType::DineIn => {
-            let focused = form.field == OrderField::Place;
+            let rule = format!("1 to {MAX_TABLE}");
             lines.push(text_line(
                 frame,
                 fields,
-                lines.len() as u16,
+                row,
                 "Table",
                 &form.table,
-                focused,
-                "1 to 100",
+                place,
+                &rule,
             ));
         }
         OrderType::Delivery => {
-            let focused = form.field == OrderField::Place;
+            let rule = format!("{MIN_ADDRESS_CHARS} characters or more");
             lines.push(text_line(
                 frame,
                 fields,
-                lines.len() as u16,
+                row,
                 "Address",
                 &form.address,
-                focused,
-                "10 characters or more",
+                place,
+                &rule,
             ));
         }
         OrderType::Takeout => {}
     }
-    let menu_focused = form.field == OrderField::Menu;
-    let search = if form.search.is_empty() {
-        "letters find a dish · a digit sets its quantity · +/- step".to_string()
-    } else {
-        format!("find: {}", form.search)
-    };
-    lines.push(Line::from(vec![
-        label("Menu", menu_focused),
-        Span::styled(search, Style::new().fg(Theme::MUTED)),
-    ]));
-    // Room for the dishes: what is left after the other lines (name, note).
+    // Room for the dishes: what is left after the menu's own line and the name and note.
     let room = usize::from(fields.height)
-        .saturating_sub(lines.len() + 2)
+        .saturating_sub(lines.len() + 3)
         .max(1);
-    let first = form
-        .cursor
-        .saturating_sub(room - 1)
-        .min(form.menu.len().saturating_sub(room));
-    for (i, (m, q)) in form
-        .menu
-        .iter()
-        .zip(&form.quantities)
-        .enumerate()
-        .skip(first)
-        .take(room)
-    {
-        let cursor = if menu_focused && i == form.cursor {
-            "▶"
-        } else {
-            " "
-        };
-        let text = format!(
-            "   {cursor} {q:>2} × {:<24} {:>7}",
-            m.name,
-            m.price.to_string()
-        );
-        lines.push(if *q > 0 {
-            Line::from(text).bold()
-        } else {
-            Line::from(text)
-        });
-    }
+    lines.extend(menu_lines(form, room));
     let row = lines.len() as u16;
+    let focused = form.field == OrderField::Customer;
+    let name = "the customer's name";
     lines.push(text_line(
         frame,
         fields,
         row,
         "Name",
         &form.customer,
-        form.field == OrderField::Customer,
-        "the customer's name",
+        focused,
+        name,
     ));
     let row = lines.len() as u16;
+    let focused = form.field == OrderField::Note;
+    let rule = format!("optional, up to {MAX_NOTE_CHARS} characters");
     lines.push(text_line(
-        frame,
-        fields,
-        row,
-        "Note",
-        &form.note,
-        form.field == OrderField::Note,
-        "optional, up to 200 characters",
+        frame, fields, row, "Note", &form.note, focused, &rule,
     ));
     frame.render_widget(Paragraph::new(lines), fields);
     frame.render_widget(Paragraph::new(messages).wrap(Wrap { trim: false }), notes);
-    frame.render_widget(
-        Paragraph::new(format!(
-            " Total {}   ⏎ place · Tab next field · Esc close",
-            form.total()
-        ))
-        .fg(Theme::MUTED),
-        footer,
+    let total = format!(
+        " Total {}   ⏎ place · Tab next field · Esc close",
+        form.total()
     );
+    frame.render_widget(Paragraph::new(total).fg(Theme::MUTED), footer);
+}
+
+/// What the form says under its fields: each broken rule, why the last try was not placed,
+/// and a hint.
+fn order_messages(form: &OrderForm) -> Vec<Line<'static>> {
+    let mut messages: Vec<Line> = form
+        .shown_errors()
+        .into_iter()
+        .map(|e| Line::from(format!(" ✗ {e}")).fg(Theme::BAD))
+        .collect();
+    if let Some(why) = &form.failure {
+        messages.push(Line::from(format!(" ✗ not placed: {why} (⏎ tries again)")).fg(Theme::BAD));
+    }
+    if let Some(hint) = &form.hint {
+        messages.push(Line::from(format!(" {hint}")).fg(Theme::LATE));
+    }
+    messages
+}
+
+/// The menu's line, then the `room` dishes around the cursor with their quantities (bold once
+/// ordered).
+fn menu_lines(form: &OrderForm, room: usize) -> Vec<Line<'static>> {
+    let focused = form.field == OrderField::Menu;
+    let search = if form.search.is_empty() {
+        "letters find a dish · a digit sets its quantity · +/- step".to_string()
+    } else {
+        format!("find: {}", form.search)
+    };
+    let mut lines = vec![Line::from(vec![
+        label("Menu", focused),
+        Span::styled(search, Style::new().fg(Theme::MUTED)),
+    ])];
+    let first = form
+        .cursor
+        .saturating_sub(room - 1)
+        .min(form.menu.len().saturating_sub(room));
+    let dishes = form.menu.iter().zip(&form.quantities).enumerate();
+    for (i, (m, q)) in dishes.skip(first).take(room) {
+        let cursor = if focused && i == form.cursor {
+            "▶"
+        } else {
+            " "
+        };
+        let price = m.price.to_string();
+        let text = format!("   {cursor} {q:>2} × {:<24} {price:>7}", m.name);
+        lines.push(if *q > 0 {
+            Line::from(text).bold()
+        } else {
+            Line::from(text)
+        });
+    }
+    lines
 }
 
 pub(super) fn worker_form(frame: &mut Frame, form: &WorkerForm) {
