@@ -337,7 +337,8 @@ impl OrderForm {
             && !c.is_ascii_digit()
             && !key.modifiers.contains(KeyModifiers::CONTROL)
         {
-            self.hint = Some("a table is a number from 1 to 100".into());
+            let max = crate::domain::MAX_TABLE;
+            self.hint = Some(format!("a table is a number from 1 to {max}"));
             return;
         }
         edit(&mut self.table, key);
