@@ -180,6 +180,55 @@ const KITCHEN_BACKLOG: &str = "SELECT m.id, m.message_id, m.exchange, m.routing_
      WHERE m.exchange = $1 AND o.status IN ('received', 'cooking') \
      ORDER BY o.priority DESC, o.id";
 
+/// An order's items as the column arrays `PLACE_ORDER` unnests.
+struct ItemColumns {
+    names: Vec<String>,
+    quantities: Vec<i32>,
+    prices: Vec<rust_decimal::Decimal>,
+    notes: Vec<Option<String>>,
+}
+
+impl ItemColumns {
+    fn of(order: &NewOrder) -> ItemColumns {
+        let items = &order.items;
+        ItemColumns {
+            names: items.iter().map(|i| i.name.clone()).collect(),
+            quantities: items.iter().map(|i| i.quantity as i32).collect(),
+            prices: items.iter().map(|i| i.price.as_decimal()).collect(),
+            notes: items.iter().map(|i| i.notes.clone()).collect(),
+        }
+    }
+}
+
+/// Outbox messages as the column arrays `PLACE_ORDER` unnests; the payloads without their
+/// order number, which the statement merges in once it has made it.
+struct MessageColumns {
+    ids: Vec<String>,
+    exchanges: Vec<String>,
+    routing_keys: Vec<String>,
+    priorities: Vec<i16>,
+    payloads: Vec<String>,
+}
+
+impl MessageColumns {
+    fn of(messages: &[OutboxMessage]) -> MessageColumns {
+        let without_number = |m: &OutboxMessage| {
+            let mut payload = m.payload.clone();
+            if let Some(obj) = payload.as_object_mut() {
+                obj.remove("order_number");
+            }
+            payload.to_string()
+        };
+        MessageColumns {
+            ids: messages.iter().map(|m| m.message_id.clone()).collect(),
+            exchanges: messages.iter().map(|m| m.exchange.clone()).collect(),
+            routing_keys: messages.iter().map(|m| m.routing_key.clone()).collect(),
+            priorities: messages.iter().map(|m| i16::from(m.priority)).collect(),
+            payloads: messages.iter().map(without_number).collect(),
+        }
+    }
+}
+
 impl PgStore {
     /// Connects with a small pool (the counter row serialises creations anyway; more
     /// connections only queue on it) and applies pending migrations.
@@ -299,17 +348,8 @@ impl Store for PgStore {
         key: Option<&str>,
     ) -> Result<PlacedOrder, StoreError> {
         // The number is only known inside the statement; the messages get it merged in there.
-        let messages = outbox::for_new_order(order, "", meta)?;
-        let payloads = messages
-            .iter()
-            .map(|m| {
-                let mut payload = m.payload.clone();
-                if let Some(obj) = payload.as_object_mut() {
-                    obj.remove("order_number");
-                }
-                payload.to_string()
-            })
-            .collect::<Vec<_>>();
+        let m = MessageColumns::of(&outbox::for_new_order(order, "", meta)?);
+        let items = ItemColumns::of(order);
         let row = sqlx::query(PLACE_ORDER)
             .bind(meta.now.date_naive())
             .bind(meta.now)
@@ -320,63 +360,19 @@ impl Store for PgStore {
             .bind(order.destination.delivery_address())
             .bind(order.total().as_decimal())
             .bind(i32::from(order.priority()))
-            .bind(
-                order
-                    .items
-                    .iter()
-                    .map(|i| i.name.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                order
-                    .items
-                    .iter()
-                    .map(|i| i.quantity as i32)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                order
-                    .items
-                    .iter()
-                    .map(|i| i.price.as_decimal())
-                    .collect::<Vec<_>>(),
-            )
+            .bind(items.names)
+            .bind(items.quantities)
+            .bind(items.prices)
             .bind(ORDER_SERVICE)
             .bind(meta.request_id.as_deref())
-            .bind(
-                messages
-                    .iter()
-                    .map(|m| m.message_id.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                messages
-                    .iter()
-                    .map(|m| m.exchange.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                messages
-                    .iter()
-                    .map(|m| m.routing_key.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                messages
-                    .iter()
-                    .map(|m| i16::from(m.priority))
-                    .collect::<Vec<_>>(),
-            )
-            .bind(payloads)
+            .bind(m.ids)
+            .bind(m.exchanges)
+            .bind(m.routing_keys)
+            .bind(m.priorities)
+            .bind(m.payloads)
             .bind(key)
             .bind(order.notes.as_deref())
-            .bind(
-                order
-                    .items
-                    .iter()
-                    .map(|i| i.notes.clone())
-                    .collect::<Vec<_>>(),
-            )
+            .bind(items.notes)
             .fetch_optional(&self.pool)
             .await?;
         let row = match (row, key) {
