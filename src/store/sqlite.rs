@@ -218,48 +218,9 @@ impl Store for SqliteStore {
                 return rows::placed(&row);
             }
         }
-        let sequence: i64 = sqlx::query_scalar(
-            "INSERT INTO order_counters (day, last_value) VALUES (?, 1) \
-             ON CONFLICT (day) DO UPDATE SET last_value = last_value + 1 RETURNING last_value",
-        )
-        .bind(day.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-        let sequence = u32::try_from(sequence)
-            .map_err(|_| StoreError::Corrupt(format!("order counter {sequence}")))?;
-        let number = order_number(day, sequence);
-        let order_id: i64 = sqlx::query_scalar(
-            "INSERT INTO orders (created_at, updated_at, number, customer_name, type, table_number, \
-                                 delivery_address, total_amount, priority, placement_key, notes) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&now)
-        .bind(&now)
-        .bind(&number)
-        .bind(&order.customer_name)
-        .bind(order.order_type().as_str())
-        .bind(order.destination.table_number().map(i64::from))
-        .bind(order.destination.delivery_address())
-        .bind(order.total().to_string())
-        .bind(i64::from(order.priority()))
-        .bind(key)
-        .bind(order.notes.as_deref())
-        .fetch_one(&mut *tx)
-        .await?;
-        for item in &order.items {
-            sqlx::query(
-                "INSERT INTO order_items (created_at, order_id, name, quantity, price, notes) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&now)
-            .bind(order_id)
-            .bind(&item.name)
-            .bind(i64::from(item.quantity))
-            .bind(item.price.to_string())
-            .bind(item.notes.as_deref())
-            .execute(&mut *tx)
-            .await?;
-        }
+        let number = next_number(&mut tx, day).await?;
+        let order_id = insert_order(&mut tx, order, &number, &now, key).await?;
+        insert_items(&mut tx, order, order_id, &now).await?;
         sqlx::query(
             "INSERT INTO order_status_log (created_at, order_id, status, changed_by, changed_at) \
              VALUES (?, ?, 'received', ?, ?)",
@@ -628,4 +589,73 @@ impl Store for SqliteStore {
         .await?;
         Ok(())
     }
+}
+
+/// The day's next order number, from its counter row (under the caller's write lock).
+async fn next_number(
+    tx: &mut sqlx::SqliteConnection,
+    day: chrono::NaiveDate,
+) -> Result<String, StoreError> {
+    let sequence: i64 = sqlx::query_scalar(
+        "INSERT INTO order_counters (day, last_value) VALUES (?, 1) \
+         ON CONFLICT (day) DO UPDATE SET last_value = last_value + 1 RETURNING last_value",
+    )
+    .bind(day.to_string())
+    .fetch_one(&mut *tx)
+    .await?;
+    let sequence = u32::try_from(sequence)
+        .map_err(|_| StoreError::Corrupt(format!("order counter {sequence}")))?;
+    Ok(order_number(day, sequence))
+}
+
+/// The order's row; its id.
+async fn insert_order(
+    tx: &mut sqlx::SqliteConnection,
+    order: &NewOrder,
+    number: &str,
+    now: &str,
+    key: Option<&str>,
+) -> Result<i64, StoreError> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO orders (created_at, updated_at, number, customer_name, type, table_number, \
+                             delivery_address, total_amount, priority, placement_key, notes) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(number)
+    .bind(&order.customer_name)
+    .bind(order.order_type().as_str())
+    .bind(order.destination.table_number().map(i64::from))
+    .bind(order.destination.delivery_address())
+    .bind(order.total().to_string())
+    .bind(i64::from(order.priority()))
+    .bind(key)
+    .bind(order.notes.as_deref())
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(id)
+}
+
+async fn insert_items(
+    tx: &mut sqlx::SqliteConnection,
+    order: &NewOrder,
+    order_id: i64,
+    now: &str,
+) -> Result<(), StoreError> {
+    for item in &order.items {
+        sqlx::query(
+            "INSERT INTO order_items (created_at, order_id, name, quantity, price, notes) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(now)
+        .bind(order_id)
+        .bind(&item.name)
+        .bind(i64::from(item.quantity))
+        .bind(item.price.to_string())
+        .bind(item.notes.as_deref())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }
