@@ -12,6 +12,7 @@ pub mod listener;
 mod metrics;
 mod openapi;
 mod orders;
+mod query;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
