@@ -56,10 +56,7 @@ async fn show(delivery: Delivery, dedupe: &mut Dedupe) {
     let settled = match serde_json::from_slice::<StatusUpdate>(&delivery.body) {
         Ok(update) => {
             if dedupe.first_time(delivery.message_id.as_deref(), &update) {
-                tracing::info!(action = "notification_received", order_number = %visible(&update.order_number), message_id = %visible(&message_id), "status update");
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{}", line(&update));
-                let _ = out.flush();
+                print(&update, &message_id);
             }
             delivery.ack().await
         }
@@ -77,6 +74,14 @@ async fn show(delivery: Delivery, dedupe: &mut Dedupe) {
             "cannot settle a status update"
         );
     }
+}
+
+/// The update's line on stdout, and its log line.
+fn print(update: &StatusUpdate, message_id: &str) {
+    tracing::info!(action = "notification_received", order_number = %visible(&update.order_number), message_id = %visible(message_id), "status update");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", line(update));
+    let _ = out.flush();
 }
 
 /// `Notification for order ORD_…: Status changed from 'received' to 'cooking' by chef_mario.`

@@ -134,16 +134,7 @@ impl Relay {
                 Ok(n) => {
                     // A full batch means more is waiting: go on at once.
                     let busy = n == self.batch as usize && !stop.is_cancelled();
-                    since_compact += n;
-                    let every = if busy {
-                        COMPACT_EVERY
-                    } else {
-                        COMPACT_WHEN_IDLE
-                    };
-                    if since_compact >= every {
-                        since_compact = 0;
-                        self.compact();
-                    }
+                    self.compact_after(n, busy, &mut since_compact);
                     if busy {
                         continue;
                     }
@@ -165,6 +156,27 @@ impl Relay {
                 () = stop.cancelled() => break,
             }
         }
+        self.drain().await;
+    }
+
+    /// Counts what was sent since the last compaction and compacts when due: every
+    /// `COMPACT_EVERY` messages while busy, or `COMPACT_WHEN_IDLE` once it goes idle.
+    fn compact_after(&self, sent: usize, busy: bool, since_compact: &mut usize) {
+        *since_compact += sent;
+        let every = if busy {
+            COMPACT_EVERY
+        } else {
+            COMPACT_WHEN_IDLE
+        };
+        if *since_compact >= every {
+            *since_compact = 0;
+            self.compact();
+        }
+    }
+
+    /// After the stop: what is left goes out, for `FINAL_DRAIN` at most; a batch cut off by
+    /// that limit is not left leased to a relay that is gone.
+    async fn drain(&self) {
         let last = async {
             while let Ok(n) = self.run_once().await {
                 if n < self.batch as usize {
@@ -173,7 +185,6 @@ impl Relay {
             }
         };
         let _ = tokio::time::timeout(FINAL_DRAIN, last).await;
-        // A batch cut off by the drain's limit is not left leased to a relay that is gone.
         if let Err(e) = self.store.release_claims(&self.name).await {
             tracing::warn!(action = "relay_release_failed", error = %e, "unsent outbox rows stay leased until their lease runs out");
         }

@@ -63,8 +63,7 @@ pub async fn serve(
         .max_buf_size(limits.max_header_bytes.max(8 * 1024))
         .keep_alive(true);
     tokio::pin!(shutdown);
-    // Refusals are said at most once a second (a flood must not flood the log too).
-    let (mut refused, mut said) = (0u64, None::<std::time::Instant>);
+    let mut refusals = Refusals::new(cap);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -80,16 +79,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
-            refused += 1;
-            if said.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                tracing::warn!(
-                    action = "connection_refused",
-                    limit = cap,
-                    refused,
-                    "too many open connections; closing new ones"
-                );
-                (refused, said) = (0, Some(std::time::Instant::now()));
-            }
+            refusals.one();
             continue; // dropping the stream closes it
         };
         let router = router.clone();
@@ -115,6 +105,40 @@ pub async fn serve(
         );
     }
     Ok(())
+}
+
+/// Connections closed at once for being past the cap, said at most once a second (a flood must
+/// not flood the log too).
+struct Refusals {
+    cap: usize,
+    since_said: u64,
+    said: Option<std::time::Instant>,
+}
+
+impl Refusals {
+    fn new(cap: usize) -> Refusals {
+        Refusals {
+            cap,
+            since_said: 0,
+            said: None,
+        }
+    }
+
+    fn one(&mut self) {
+        self.since_said += 1;
+        if self
+            .said
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+        {
+            tracing::warn!(
+                action = "connection_refused",
+                limit = self.cap,
+                refused = self.since_said,
+                "too many open connections; closing new ones"
+            );
+            (self.since_said, self.said) = (0, Some(std::time::Instant::now()));
+        }
+    }
 }
 
 /// The configured cap, lowered to what the open-file limit allows once raised to its hard limit.

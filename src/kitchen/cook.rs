@@ -72,34 +72,11 @@ impl Worker {
         let number = message.order_number.clone();
         let cook_time = self.spec.cook_times.for_type(message.order_type);
         let (redelivered, request_id) = (delivery.redelivered, delivery.request_id.clone());
-        match self
+        let started = self
             .start(redelivered, request_id, &number, cook_time)
-            .await
-        {
-            Ok(()) => {}
-            Err(NotStarted::Settled(status)) => {
-                tracing::info!(action = "order_skipped", status = %status, "order needs no cooking");
-                self.ack(delivery).await;
-                return Outcome::Skipped {
-                    order_number: number,
-                    status,
-                };
-            }
-            Err(NotStarted::Unknown) => {
-                return self
-                    .dead_letter(delivery, format!("unknown order {number}"))
-                    .await;
-            }
-            Err(NotStarted::Failed(e)) if e.is_transient() => {
-                let reason = format!("cannot start cooking: {e}");
-                return self.hand_back(delivery, &reason, RETRY_DELAY).await;
-            }
-            // Trying again cannot help: dead-lettered once, so the orders behind it are cooked.
-            Err(NotStarted::Failed(e)) => {
-                return self
-                    .dead_letter(delivery, format!("cannot start cooking: {e}"))
-                    .await;
-            }
+            .await;
+        if let Err(why) = started {
+            return self.not_started(delivery, number, why).await;
         }
         self.outbox_wake.notify_one();
         self.in_hand.fetch_add(1, Ordering::Relaxed);
@@ -137,6 +114,34 @@ impl Worker {
         self.in_hand.fetch_sub(1, Ordering::Relaxed);
         self.changed.notify_one();
         outcome
+    }
+
+    /// Settles a delivery whose order was not started: acked when it needs no cooking, handed
+    /// back after a transient failure, dead-lettered once when trying again cannot help (so the
+    /// orders behind it are cooked).
+    async fn not_started(&self, delivery: Delivery, number: String, why: NotStarted) -> Outcome {
+        match why {
+            NotStarted::Settled(status) => {
+                tracing::info!(action = "order_skipped", status = %status, "order needs no cooking");
+                self.ack(delivery).await;
+                Outcome::Skipped {
+                    order_number: number,
+                    status,
+                }
+            }
+            NotStarted::Unknown => {
+                self.dead_letter(delivery, format!("unknown order {number}"))
+                    .await
+            }
+            NotStarted::Failed(e) if e.is_transient() => {
+                let reason = format!("cannot start cooking: {e}");
+                self.hand_back(delivery, &reason, RETRY_DELAY).await
+            }
+            NotStarted::Failed(e) => {
+                self.dead_letter(delivery, format!("cannot start cooking: {e}"))
+                    .await
+            }
+        }
     }
 
     /// `received → cooking`, with this cook's own estimate stored. A redelivered order found

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 use tracing::Instrument;
 
-use crate::broker::{Broker, BrokerError, BrokerStatus};
+use crate::broker::{Broker, BrokerError, BrokerStatus, Deliveries};
 use crate::config::CookTimes;
 use crate::domain::{Clock, OrderStatus, Specialty, WorkerStatus};
 use crate::store::{Store, StoreError, WorkerRegistration};
@@ -172,17 +172,8 @@ impl Worker {
     /// hands back) the orders in hand, and goes offline. Returns `Ok` after a stop; a return
     /// without one means the broker side ended.
     pub async fn run(self, stop: CancellationToken) -> Result<(), KitchenError> {
-        // Registered only once orders can reach it: a worker whose broker is away (or refuses
-        // it) never shows online on the board (issue #11).
-        let mut link = self.broker.status();
-        if *link.borrow() != BrokerStatus::Connected {
-            tracing::info!(action = "waiting_for_broker", worker_name = %self.spec.name, "waiting for the broker before registering");
-        }
-        tokio::select! {
-            () = stop.cancelled() => return Ok(()),
-            connected = link.wait_for(|s| *s == BrokerStatus::Connected) => {
-                connected.map_err(|_| BrokerError::Unavailable("the broker is gone".into()))?;
-            }
+        if !self.wait_for_broker(&stop).await? {
+            return Ok(());
         }
         self.register().await?;
         let mut deliveries = self
@@ -200,29 +191,10 @@ impl Worker {
         tracing::info!(action = "service_started", worker_name = %self.spec.name, prefetch = self.spec.prefetch, "taking orders");
         // Aborted with this run however it ends; the broker hands their messages back.
         let mut burners = JoinSet::new();
-        let burners_max = usize::from(self.spec.prefetch.max(1));
-        loop {
-            let free = burners.len() < burners_max;
-            let next = tokio::select! {
-                biased;
-                () = stop.cancelled() => break,
-                Some(done) = burners.join_next(), if !burners.is_empty() => {
-                    log_panic(done);
-                    continue;
-                }
-                next = deliveries.next(), if free => next,
-            };
-            let Some(delivery) = next else { break };
-            let (cook, stop) = (self.clone(), stop.clone());
-            burners.spawn(async move { cook.process_one(delivery, &stop).await }.in_current_span());
-        }
+        self.cook_until_stopped(&mut deliveries, &mut burners, &stop)
+            .await;
         let stopped = Instant::now();
-        // Delivered but not started: straight back to the queue for other cooks.
-        while let Some(waiting) = deliveries.try_next() {
-            if let Err(e) = waiting.requeue(Duration::ZERO).await {
-                tracing::warn!(action = "hand_back_failed", worker_name = %self.spec.name, error = %e, "cannot hand a waiting order back; the broker returns it when the consumer closes");
-            }
-        }
+        self.hand_back_waiting(&mut deliveries).await;
         // The orders in hand finish, or are handed back once the shutdown timeout has passed
         // (each watches `stop` itself); the consumer stays open until then so their acks land.
         while let Some(done) = burners.join_next().await {
@@ -234,6 +206,57 @@ impl Worker {
         self.go_offline(stopped).await;
         tracing::info!(action = "graceful_shutdown", worker_name = %self.spec.name, "worker stopped");
         Ok(())
+    }
+
+    /// Registered only once orders can reach it: a worker whose broker is away (or refuses it)
+    /// never shows online on the board (issue #11). `false` when stopped while waiting.
+    async fn wait_for_broker(&self, stop: &CancellationToken) -> Result<bool, KitchenError> {
+        let mut link = self.broker.status();
+        if *link.borrow() != BrokerStatus::Connected {
+            tracing::info!(action = "waiting_for_broker", worker_name = %self.spec.name, "waiting for the broker before registering");
+        }
+        tokio::select! {
+            () = stop.cancelled() => Ok(false),
+            connected = link.wait_for(|s| *s == BrokerStatus::Connected) => {
+                connected.map_err(|_| BrokerError::Unavailable("the broker is gone".into()))?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Takes deliveries while a burner is free, each cooked by its own task, until the stop or
+    /// the end of the deliveries.
+    async fn cook_until_stopped(
+        &self,
+        deliveries: &mut Deliveries,
+        burners: &mut JoinSet<Outcome>,
+        stop: &CancellationToken,
+    ) {
+        let burners_max = usize::from(self.spec.prefetch.max(1));
+        loop {
+            let free = burners.len() < burners_max;
+            let next = tokio::select! {
+                biased;
+                () = stop.cancelled() => return,
+                Some(done) = burners.join_next(), if !burners.is_empty() => {
+                    log_panic(done);
+                    continue;
+                }
+                next = deliveries.next(), if free => next,
+            };
+            let Some(delivery) = next else { return };
+            let (cook, stop) = (self.clone(), stop.clone());
+            burners.spawn(async move { cook.process_one(delivery, &stop).await }.in_current_span());
+        }
+    }
+
+    /// Delivered but not started: straight back to the queue for other cooks.
+    async fn hand_back_waiting(&self, deliveries: &mut Deliveries) {
+        while let Some(waiting) = deliveries.try_next() {
+            if let Err(e) = waiting.requeue(Duration::ZERO).await {
+                tracing::warn!(action = "hand_back_failed", worker_name = %self.spec.name, error = %e, "cannot hand a waiting order back; the broker returns it when the consumer closes");
+            }
+        }
     }
 
     /// Records the worker offline with what it had not counted yet, trying until the shutdown
@@ -280,24 +303,31 @@ impl Worker {
                     }
                 }
             }
-            let status = if self.in_hand.load(Ordering::Relaxed) > 0 {
-                WorkerStatus::Processing
-            } else {
-                WorkerStatus::Online
-            };
-            let finished = self.unreported.swap(0, Ordering::Relaxed);
-            match self
-                .store
-                .worker_seen(&self.spec.name, status, finished, self.clock.now())
-                .await
-            {
-                Ok(()) => {
-                    tracing::debug!(action = "heartbeat_sent", worker_name = %self.spec.name, "heartbeat")
-                }
-                Err(e) => {
-                    self.unreported.fetch_add(finished, Ordering::Relaxed);
-                    tracing::warn!(action = "heartbeat_failed", worker_name = %self.spec.name, error = %e, "heartbeat not recorded")
-                }
+            self.write_report().await;
+        }
+    }
+
+    /// One write of the cook's row: its status and the orders finished since the last write
+    /// (kept for the next one if this write fails).
+    async fn write_report(&self) {
+        let status = if self.in_hand.load(Ordering::Relaxed) > 0 {
+            WorkerStatus::Processing
+        } else {
+            WorkerStatus::Online
+        };
+        let finished = self.unreported.swap(0, Ordering::Relaxed);
+        let now = self.clock.now();
+        let written = self
+            .store
+            .worker_seen(&self.spec.name, status, finished, now)
+            .await;
+        match written {
+            Ok(()) => {
+                tracing::debug!(action = "heartbeat_sent", worker_name = %self.spec.name, "heartbeat")
+            }
+            Err(e) => {
+                self.unreported.fetch_add(finished, Ordering::Relaxed);
+                tracing::warn!(action = "heartbeat_failed", worker_name = %self.spec.name, error = %e, "heartbeat not recorded")
             }
         }
     }

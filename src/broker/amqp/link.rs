@@ -4,50 +4,72 @@
 
 use super::*;
 
-/// Connects, declares, watches; forever, until the broker handle is dropped.
+/// Connects, declares, watches; forever, until the broker handle is dropped or the broker
+/// refuses this process for good.
 pub(super) async fn supervise(uri: String, shared: std::sync::Weak<Shared>) {
     let mut delays = reconnect_delays();
     loop {
         let Some(s) = shared.upgrade() else { return };
-        match connect(&uri, &s.prefix, s.ca_pem.clone()).await {
+        let attempt = connect(&uri, &s.prefix, s.ca_pem.clone()).await;
+        let go_on = match attempt {
             Ok(link) => {
                 delays = reconnect_delays();
-                tracing::info!(action = "rabbitmq_connected", "connected to RabbitMQ");
-                let link = Arc::new(link);
-                s.link.send_replace(Some(link.clone()));
-                s.set_error(None);
-                s.status.send_replace(BrokerStatus::Connected);
                 drop(s);
-                if !watch(&link, &shared).await {
-                    return;
+                hold(link, &shared).await
+            }
+            Err(e) => match refusal(&e.to_string(), &uri) {
+                Some(why) => {
+                    refused(&s, why);
+                    false
                 }
-                if let Some(s) = shared.upgrade() {
-                    s.link.send_replace(None);
-                    s.set_error(Some("connection lost".into()));
+                None => {
+                    s.set_error(Some(e.to_string()));
                     s.status.send_replace(BrokerStatus::Reconnecting);
+                    drop(s);
+                    let delay = delays.next().unwrap_or(MAX_DELAY);
+                    tracing::warn!(action = "rabbitmq_reconnecting", error = %e, retry_in_ms = delay.as_millis() as u64, "cannot reach RabbitMQ; retrying");
+                    tokio::time::sleep(delay).await;
+                    true
                 }
-                tracing::warn!(
-                    action = "rabbitmq_reconnecting",
-                    "lost RabbitMQ; reconnecting"
-                );
-            }
-            Err(e) if let Some(why) = refusal(&e.to_string(), &uri) => {
-                tracing::error!(action = "rabbitmq_refused", reason = %why, "RabbitMQ refused this process; not retrying");
-                s.set_error(Some(why.clone()));
-                s.status.send_replace(BrokerStatus::Reconnecting);
-                s.refused.send_replace(Some(why));
-                return;
-            }
-            Err(e) => {
-                s.set_error(Some(e.to_string()));
-                s.status.send_replace(BrokerStatus::Reconnecting);
-                drop(s);
-                let delay = delays.next().unwrap_or(MAX_DELAY);
-                tracing::warn!(action = "rabbitmq_reconnecting", error = %e, retry_in_ms = delay.as_millis() as u64, "cannot reach RabbitMQ; retrying");
-                tokio::time::sleep(delay).await;
-            }
+            },
+        };
+        if !go_on {
+            return;
         }
     }
+}
+
+/// Publishes a new link and keeps it until it dies (`true`: connect again) or the broker
+/// handle is dropped (`false`).
+async fn hold(link: Link, shared: &std::sync::Weak<Shared>) -> bool {
+    tracing::info!(action = "rabbitmq_connected", "connected to RabbitMQ");
+    let link = Arc::new(link);
+    if let Some(s) = shared.upgrade() {
+        s.link.send_replace(Some(link.clone()));
+        s.set_error(None);
+        s.status.send_replace(BrokerStatus::Connected);
+    }
+    if !watch(&link, shared).await {
+        return false;
+    }
+    if let Some(s) = shared.upgrade() {
+        s.link.send_replace(None);
+        s.set_error(Some("connection lost".into()));
+        s.status.send_replace(BrokerStatus::Reconnecting);
+    }
+    tracing::warn!(
+        action = "rabbitmq_reconnecting",
+        "lost RabbitMQ; reconnecting"
+    );
+    true
+}
+
+/// The broker refused this process for good: say why, and stop trying.
+fn refused(s: &Shared, why: String) {
+    tracing::error!(action = "rabbitmq_refused", reason = %why, "RabbitMQ refused this process; not retrying");
+    s.set_error(Some(why.clone()));
+    s.status.send_replace(BrokerStatus::Reconnecting);
+    s.refused.send_replace(Some(why));
 }
 
 const MAX_DELAY: Duration = Duration::from_secs(10);
