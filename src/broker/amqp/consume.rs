@@ -148,12 +148,7 @@ impl Settle for AmqpSettle {
             return Ok(());
         };
         tokio::time::sleep(delay).await;
-        bounded(d.acker.nack(BasicNackOptions {
-            requeue: true,
-            ..Default::default()
-        }))
-        .await
-        .map(|_| ())
+        bounded(d.acker.nack(requeue())).await.map(|_| ())
     }
 
     async fn dead_letter(mut self: Box<Self>, reason: &str) -> Result<(), BrokerError> {
@@ -180,13 +175,7 @@ impl Settle for AmqpSettle {
                 .await
                 .map(|_| ()),
             Err(e) => {
-                let _ = d
-                    .acker
-                    .nack(BasicNackOptions {
-                        requeue: true,
-                        ..Default::default()
-                    })
-                    .await;
+                hand_back(d).await;
                 Err(e)
             }
         }
@@ -198,15 +187,20 @@ impl Drop for AmqpSettle {
     /// the channel closes.
     fn drop(&mut self) {
         if let Some(d) = self.delivery.take() {
-            tokio::spawn(async move {
-                let _ = d
-                    .acker
-                    .nack(BasicNackOptions {
-                        requeue: true,
-                        ..Default::default()
-                    })
-                    .await;
-            });
+            tokio::spawn(hand_back(d));
         }
+    }
+}
+
+/// Back to its queue at once; a failure means the channel is gone, which hands it back too.
+async fn hand_back(d: lapin::message::Delivery) {
+    let _ = d.acker.nack(requeue()).await;
+}
+
+/// A negative acknowledgement that puts the message back in its queue.
+pub(super) fn requeue() -> BasicNackOptions {
+    BasicNackOptions {
+        requeue: true,
+        ..Default::default()
     }
 }

@@ -2,9 +2,7 @@
 //! its id and where it came from, so that an operator can list it, send it back once the cause
 //! is fixed, or purge the queue (`restaurant-tui dead-letters`).
 
-use lapin::options::{
-    BasicAckOptions, BasicGetOptions, BasicNackOptions, QueueDeclareOptions, QueuePurgeOptions,
-};
+use lapin::options::{BasicAckOptions, BasicGetOptions, QueueDeclareOptions, QueuePurgeOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{BasicProperties, Channel};
 
@@ -146,11 +144,8 @@ impl AmqpBroker {
         };
         // Every other letter goes back to the queue.
         for m in taken.iter().filter(|m| letter(m).id != id) {
-            let requeue = BasicNackOptions {
-                requeue: true,
-                ..Default::default()
-            };
-            let _ = ch.basic_nack(m.delivery.delivery_tag, requeue).await;
+            let back = super::consume::requeue();
+            let _ = ch.basic_nack(m.delivery.delivery_tag, back).await;
         }
         let _ = ch.close(200, "replayed".into()).await;
         result
