@@ -1,9 +1,8 @@
 //! What an operator scrapes and reads (issue #11): `/metrics` parsed by Prometheus's own
 //! client parser, on the embedded kitchen and on PostgreSQL and RabbitMQ with a standalone
 //! worker and `notify` serving theirs.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

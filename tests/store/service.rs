@@ -1,7 +1,6 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! The shared service, driven with an injected clock.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,8 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! The console in a real terminal (tmux), as a new user meets it: start, place an order with
 //! the form, watch it cook, open the help, quit cleanly.
 
-mod common;
+use crate::common;
 
 use common::tmux::Tmux;
 

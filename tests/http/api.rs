@@ -1,7 +1,6 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! The HTTP contract (CONTRACT §1, §6), black-box over a real socket, on both stores.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::Arc;

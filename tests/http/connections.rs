@@ -1,9 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! Hostile clients against a real `serve` (CONTRACT §6): slow bodies, silent and idle sockets,
 //! more connections than the cap, oversized headers. Short limits are configured so each test
 //! waits seconds, not minutes; every wait is a deadline on a condition.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! One story, every adapter: each test below runs on SQLite and on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::Arc;

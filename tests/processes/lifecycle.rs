@@ -1,9 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! Every way the embedded kitchen stops, and a start after each (CONTRACT §3, §4, §7): queued
 //! orders survive SIGTERM and `kill -9`, an order cooking at a crash is taken over once, the
 //! data directory belongs to one process, the console restores the terminal on every signal.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,9 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! The kitchen as a deployment runs it: `serve`, `worker` and `notify` processes on PostgreSQL
 //! and RabbitMQ (a database and a queue prefix of their own per test), and the faults a dinner
 //! rush brings: duplicate names, specialised workers, `kill -9`, SIGTERM, poison messages.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -1,8 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! One story for every broker adapter (CONTRACT §3): routing by type, priority, prefetch,
 //! ack / requeue / dead-letter, hand-back of unsettled deliveries, fanout to every subscriber.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,9 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! PostgreSQL and RabbitMQ going away and coming back (CONTRACT §4 "Reconnection", §5), made by
 //! fault proxies each test owns between its processes and the servers: the machine's shared
 //! PostgreSQL and RabbitMQ are never stopped, so these run in parallel with everything else.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,10 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! TLS where the URL asks for it (CONTRACT §6): PostgreSQL with `sslmode=require` against the
 //! local server, `amqps://` through a TLS-terminating proxy this test starts in front of
 //! RabbitMQ (with a certificate it makes), and `amqps://` to a plaintext port, which must never
 //! see the credentials.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,8 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! The one assembly in-process, as every mode uses it: an embedded kitchen built from a
 //! configuration, supervised, reported in readiness, stopped in order, and its data locked.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,8 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! The kitchen on the embedded default (SQLite + in-process bus), step by step: relay, worker
 //! steps, redeliveries, stops (CONTRACT §4, §5).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

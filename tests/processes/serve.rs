@@ -1,8 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: failing loudly is its job
 //! The real binary, started as a user would: logs, several processes on one database, start-up
 //! failures, the old command lines.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::Duration;
