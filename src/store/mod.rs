@@ -1,6 +1,6 @@
 //! Storage: one small trait, two adapters (PostgreSQL for a real deployment, SQLite for the
 //! embedded default) chosen once from the database URL, and one contract test story
-//! (`tests/store_contract.rs`) that both must pass.
+//! (`tests/store/store_contract.rs`) that both must pass.
 
 mod error;
 mod lock;
