@@ -7,6 +7,8 @@
 //! done, and the terminal is restored after the loop however it ended (a panic included: the
 //! loop is a task of its own, so the stop still runs).
 
+use std::sync::Arc;
+
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use tokio::sync::mpsc;
@@ -18,7 +20,8 @@ use crate::assembly::{Assembly, AssemblyError, BrokerChoice, Plan, Shutdown};
 use crate::config::Config;
 use crate::domain::Transition;
 use crate::kitchen::WorkerSpec;
-use crate::service::ServiceError;
+use crate::service::{OrderService, ServiceError};
+use crate::store::Store;
 use crate::supervisor::OnExit;
 
 #[derive(Debug, thiserror::Error)]
@@ -329,32 +332,9 @@ impl Effects {
                     Err(e) => Err(format!("the rush mark was not saved: {e}")),
                 })
             }),
-            Command::LoadHistory(n) => self.answer(async move {
-                match (orders.history(&n).await, store.order(&n).await) {
-                    (Ok(mut h), Ok(order)) => {
-                        for e in &mut h {
-                            e.changed_by.as_mut().map(super::feeds::shown);
-                            e.notes.as_mut().map(super::feeds::shown);
-                        }
-                        Msg::History(n, order.map(super::feeds::shown_order), h)
-                    }
-                    (Err(e), _) => Msg::Failed(words(e)),
-                    (_, Err(e)) => Msg::Failed(e.to_string()),
-                }
-            }),
-            Command::LoadOrder(n) => self.answer(async move {
-                match store.order(&n).await {
-                    Ok(Some(o)) => Msg::Order(super::feeds::shown_order(o)),
-                    // The next reconciliation brings it if this read failed.
-                    _ => Msg::Redraw,
-                }
-            }),
-            Command::LoadFinished => self.answer(async move {
-                match store.finished(crate::tui::app::RECALL_LIMIT).await {
-                    Ok(v) => Msg::Finished(v.into_iter().map(super::feeds::shown_order).collect()),
-                    Err(e) => Msg::Failed(format!("the recent orders cannot be read: {e}")),
-                }
-            }),
+            Command::LoadHistory(n) => self.answer(load_history(orders, store, n)),
+            Command::LoadOrder(n) => self.answer(load_order(store, n)),
+            Command::LoadFinished => self.answer(load_finished(store)),
             Command::Bell => {
                 use std::io::Write;
                 let mut out = std::io::stdout();
@@ -364,17 +344,7 @@ impl Effects {
                 name,
                 specialty,
                 prefetch,
-            } => {
-                let mut spec = WorkerSpec::new(name.clone());
-                spec.specialty = specialty;
-                spec.prefetch = prefetch.max(1);
-                spec.cook_times = self.cook_times;
-                let msg = match self.kitchen.start_worker(spec, OnExit::Restart) {
-                    Ok(()) => Msg::WorkerStarted(name),
-                    Err(e) => Msg::Failed(e.to_string()),
-                };
-                let _ = self.tx.try_send(msg);
-            }
+            } => self.start_worker(name, specialty, prefetch),
             Command::StopWorker(name) => {
                 let msg = if self.kitchen.stop_worker(&name) {
                     Ok(format!("stopping {name}: it finishes the order in hand"))
@@ -385,6 +355,18 @@ impl Effects {
             }
             Command::Quit { .. } => {}
         }
+    }
+
+    fn start_worker(&mut self, name: String, specialty: crate::domain::Specialty, prefetch: u16) {
+        let mut spec = WorkerSpec::new(name.clone());
+        spec.specialty = specialty;
+        spec.prefetch = prefetch.max(1);
+        spec.cook_times = self.cook_times;
+        let msg = match self.kitchen.start_worker(spec, OnExit::Restart) {
+            Ok(()) => Msg::WorkerStarted(name),
+            Err(e) => Msg::Failed(e.to_string()),
+        };
+        let _ = self.tx.try_send(msg);
     }
 
     fn transition(
@@ -414,5 +396,36 @@ impl Effects {
             };
             let _ = tx.send(Msg::said(msg)).await;
         });
+    }
+}
+
+/// An order's history and the order itself, for the detail (text from outside escaped).
+async fn load_history(orders: OrderService, store: Arc<dyn Store>, n: String) -> Msg {
+    match (orders.history(&n).await, store.order(&n).await) {
+        (Ok(mut h), Ok(order)) => {
+            for e in &mut h {
+                e.changed_by.as_mut().map(super::feeds::shown);
+                e.notes.as_mut().map(super::feeds::shown);
+            }
+            Msg::History(n, order.map(super::feeds::shown_order), h)
+        }
+        (Err(e), _) => Msg::Failed(words(e)),
+        (_, Err(e)) => Msg::Failed(e.to_string()),
+    }
+}
+
+async fn load_order(store: Arc<dyn Store>, n: String) -> Msg {
+    match store.order(&n).await {
+        Ok(Some(o)) => Msg::Order(super::feeds::shown_order(o)),
+        // The next reconciliation brings it if this read failed.
+        _ => Msg::Redraw,
+    }
+}
+
+/// The recall list: the latest finished orders.
+async fn load_finished(store: Arc<dyn Store>) -> Msg {
+    match store.finished(crate::tui::app::RECALL_LIMIT).await {
+        Ok(v) => Msg::Finished(v.into_iter().map(super::feeds::shown_order).collect()),
+        Err(e) => Msg::Failed(format!("the recent orders cannot be read: {e}")),
     }
 }
