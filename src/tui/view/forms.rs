@@ -92,32 +92,27 @@ pub(super) fn order_form(frame: &mut Frame, form: &OrderForm) {
         ]
         .concat(),
     )];
-    let place = form.field == OrderField::Place;
-    let row = lines.len() as u16;
+    // Each text field goes on the next line; the cursor goes into the focused one.
+    let mut field =
+        |lines: &mut Vec<Line>, name: &str, input: &Input, at: OrderField, empty: &str| {
+            let row = lines.len() as u16;
+            let focused = form.field == at;
+            lines.push(text_line(frame, fields, row, name, input, focused, empty));
+        };
     match form.kind {
         OrderType::DineIn => {
             let rule = format!("1 to {MAX_TABLE}");
-            lines.push(text_line(
-                frame,
-                fields,
-                row,
-                "Table",
-                &form.table,
-                place,
-                &rule,
-            ));
+            field(&mut lines, "Table", &form.table, OrderField::Place, &rule);
         }
         OrderType::Delivery => {
             let rule = format!("{MIN_ADDRESS_CHARS} characters or more");
-            lines.push(text_line(
-                frame,
-                fields,
-                row,
+            field(
+                &mut lines,
                 "Address",
                 &form.address,
-                place,
+                OrderField::Place,
                 &rule,
-            ));
+            );
         }
         OrderType::Takeout => {}
     }
@@ -126,24 +121,16 @@ pub(super) fn order_form(frame: &mut Frame, form: &OrderForm) {
         .saturating_sub(lines.len() + 3)
         .max(1);
     lines.extend(menu_lines(form, room));
-    let row = lines.len() as u16;
-    let focused = form.field == OrderField::Customer;
     let name = "the customer's name";
-    lines.push(text_line(
-        frame,
-        fields,
-        row,
+    field(
+        &mut lines,
         "Name",
         &form.customer,
-        focused,
+        OrderField::Customer,
         name,
-    ));
-    let row = lines.len() as u16;
-    let focused = form.field == OrderField::Note;
+    );
     let rule = format!("optional, up to {MAX_NOTE_CHARS} characters");
-    lines.push(text_line(
-        frame, fields, row, "Note", &form.note, focused, &rule,
-    ));
+    field(&mut lines, "Note", &form.note, OrderField::Note, &rule);
     frame.render_widget(Paragraph::new(lines), fields);
     frame.render_widget(Paragraph::new(messages).wrap(Wrap { trim: false }), notes);
     let total = format!(
