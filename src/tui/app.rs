@@ -389,14 +389,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             let said = app.queue.upsert(order);
             app.moved(said);
         }
-        Msg::Workers(workers) => {
-            app.stopping.retain(|n| {
-                workers
-                    .iter()
-                    .any(|w| &w.name == n && w.status != crate::domain::WorkerStatus::Offline)
-            });
-            app.workers = workers;
-        }
+        Msg::Workers(workers) => on_workers(app, workers),
         Msg::Update(u) => return on_update(app, u),
         Msg::Broker(reading) => app.health.broker(reading, app.now),
         Msg::Database(reading) => {
@@ -405,27 +398,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             }
             app.health.database(reading, app.now)
         }
-        Msg::Api(state) => {
-            if let ApiState::Unavailable(why) = &state {
-                app.error(why.clone());
-            }
-            app.api = state;
-        }
+        Msg::Api(state) => on_api(app, state),
         Msg::Info(text) => app.info(text),
         Msg::Failed(text) => app.error(text),
         Msg::Redraw => {}
         Msg::Placed(result) => on_placed(app, result),
-        Msg::Bumped(number) => {
-            app.bumped.retain(|n| n != &number);
-            app.bumped.push(number);
-            if app.bumped.len() > RECALL_LIMIT as usize {
-                app.bumped.remove(0);
-            }
-        }
+        Msg::Bumped(number) => on_bumped(app, number),
         Msg::History(number, order, history) => {
+            let order = order.map(Box::new);
             app.overlay = Some(Overlay::Detail {
                 number,
-                order: order.map(Box::new),
+                order,
                 history,
                 scroll: 0,
             })
@@ -439,19 +422,49 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             app.local_workers.insert(name.clone());
             app.news(format!("worker {name} started"));
         }
-        Msg::Signal(name) => {
-            let commands = quit(app);
-            app.info(format!(
-                "{name}: stopping the workers gracefully… again to leave at once"
-            ));
-            return commands;
-        }
+        Msg::Signal(name) => return on_signal(app, name),
         Msg::Suspend => app.info(NO_SUSPEND),
         Msg::Task(name, state) => on_task(app, &name, state),
         Msg::Stopped(Ok(())) => app.info("stopped"),
         Msg::Stopped(Err(why)) => app.error(why),
     }
     Vec::new()
+}
+
+/// The workers' board; a worker this console was stopping leaves `stopping` once it is offline.
+fn on_workers(app: &mut App, workers: Vec<WorkerRecord>) {
+    use crate::domain::WorkerStatus;
+    app.stopping.retain(|n| {
+        workers
+            .iter()
+            .any(|w| &w.name == n && w.status != WorkerStatus::Offline)
+    });
+    app.workers = workers;
+}
+
+fn on_api(app: &mut App, state: ApiState) {
+    if let ApiState::Unavailable(why) = &state {
+        app.error(why.clone());
+    }
+    app.api = state;
+}
+
+/// A ticket bumped here joins the recall list (the latest `RECALL_LIMIT`).
+fn on_bumped(app: &mut App, number: String) {
+    app.bumped.retain(|n| n != &number);
+    app.bumped.push(number);
+    if app.bumped.len() > RECALL_LIMIT as usize {
+        app.bumped.remove(0);
+    }
+}
+
+/// A signal asks for the same graceful stop as `q`; a second one leaves at once.
+fn on_signal(app: &mut App, name: &str) -> Vec<Command> {
+    let commands = quit(app);
+    app.info(format!(
+        "{name}: stopping the workers gracefully… again to leave at once"
+    ));
+    commands
 }
 
 /// A status update: the feed, the numbers, and the queue changed in place (an order it does not
