@@ -4,16 +4,18 @@
 //! Keys and the mouse are read in [`super::keys`].
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
-use super::form::{self, MenuItem, OrderForm, WorkerForm};
+use super::feed::Feed;
+use super::form::{self, MenuItem};
 use super::health::{Health, Level};
-use super::queue::{Queue, short};
+use super::orders::OrdersView;
+use super::overlay::Overlay;
+use super::workers::WorkersView;
 use crate::config::TicketTargets;
 use crate::domain::{OrderDraft, OrderStatus, Specialty, StatusUpdate};
 use crate::store::{HistoryEntry, OrderRecord, WorkerRecord};
@@ -22,13 +24,6 @@ use crate::supervisor::TaskState;
 /// Ctrl-Z would freeze the whole kitchen: its cooks stall, and their orders are taken over.
 pub const NO_SUSPEND: &str =
     "Ctrl-Z would freeze a cooking kitchen, so the console keeps running (q leaves)";
-
-/// The status feed keeps this many lines.
-pub const FEED_LIMIT: usize = 500;
-/// The recall list shows this many finished orders.
-pub const RECALL_LIMIT: u32 = 50;
-/// An offline worker leaves the pane this long after its last heartbeat (`x` clears at once).
-pub const OFFLINE_LINGER_SECS: i64 = 300;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -47,49 +42,11 @@ impl Pane {
     }
 }
 
-/// What opens over the panes; each owns its keys while open.
-#[derive(Debug, Clone)]
-pub enum Overlay {
-    Help,
-    Messages {
-        scroll: usize,
-    },
-    NewOrder(Box<OrderForm>),
-    NewWorker(WorkerForm),
-    Detail {
-        number: String,
-        /// The order as last read (it may have left the queue).
-        order: Option<Box<OrderRecord>>,
-        history: Vec<HistoryEntry>,
-        scroll: usize,
-    },
-    /// Cancel asks first; Tab opens the reason field.
-    ConfirmCancel {
-        number: String,
-        reason: Option<tui_input::Input>,
-    },
-    Recall {
-        /// `None` while the store is read.
-        orders: Option<Vec<OrderRecord>>,
-        selected: usize,
-    },
-    Search(tui_input::Input),
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiState {
     Starting,
     Listening(SocketAddr),
     Unavailable(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedLine {
-    pub at: DateTime<Utc>,
-    pub order_number: String,
-    pub from: Option<OrderStatus>,
-    pub to: OrderStatus,
-    pub by: String,
 }
 
 /// The time zone the screen shows (logs and the API stay UTC).
@@ -123,47 +80,40 @@ pub enum Hit {
     RecallRow(usize),
 }
 
-/// Everything the screen shows; the event loop alone owns it.
+/// Everything the screen shows, one part per pane and concern; the event loop alone owns it.
 #[derive(Debug, Clone)]
 pub struct App {
     pub now: DateTime<Utc>,
     pub zone: Zone,
-    pub queue: Queue,
-    pub workers: Vec<WorkerRecord>,
-    pub selected_worker: Option<String>,
-    /// Workers this process runs (only these can be stopped from here).
-    pub local_workers: BTreeSet<String>,
-    /// Workers asked to stop and not yet offline.
-    pub stopping: Vec<String>,
-    /// Offline workers seen before this are not shown (`x`).
-    pub offline_cleared_at: Option<DateTime<Utc>>,
-    /// Newest first.
-    pub feed: VecDeque<FeedLine>,
-    pub feed_offset: usize,
+    /// The screen's size, for the smallest-size notice and paging.
+    pub size: (u16, u16),
     pub focus: Pane,
+    /// `q` was pressed once: the next one leaves at once.
+    pub quitting: bool,
+    pub orders: OrdersView,
+    pub workers: WorkersView,
+    pub feed: Feed,
     pub overlay: Option<Overlay>,
+    /// The links' health and the status line.
     pub health: Health,
-    /// The last time the store answered; the queue is stale while the database is down.
-    pub synced_at: Option<DateTime<Utc>>,
-    pub broker_kind: String,
+    pub setup: Setup,
+    /// What the last frame drew where (for the mouse).
+    pub hits: RefCell<Vec<(Rect, Hit)>>,
+}
+
+/// What this console is and runs on: set at start, shown in the header and the help.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// This console's name in the status log (`changed_by`).
+    pub station: String,
     pub database_kind: String,
+    pub broker_kind: String,
     pub api: ApiState,
     pub menu: Vec<MenuItem>,
     pub targets: TicketTargets,
-    /// This console's name in the status log (`changed_by`).
-    pub station: String,
+    /// Ring the terminal's bell when an order arrives.
     pub bell: bool,
-    /// Orders this console bumped, newest last (`r` recalls the last).
-    pub bumped: Vec<String>,
     pub log_path: String,
-    pub quitting: bool,
-    /// When each recent order reached ready, and how long it took from received.
-    pub ready_times: VecDeque<(DateTime<Utc>, i64)>,
-    pub received_times: VecDeque<DateTime<Utc>>,
-    /// The screen's size, for the smallest-size notice and paging.
-    pub size: (u16, u16),
-    /// What the last frame drew where (for the mouse).
-    pub hits: RefCell<Vec<(Rect, Hit)>>,
 }
 
 /// What the event loop is asked to do.
@@ -241,73 +191,31 @@ impl App {
         App {
             now,
             zone: Zone::default(),
-            queue: Queue::default(),
-            workers: Vec::new(),
-            selected_worker: None,
-            local_workers: BTreeSet::new(),
-            stopping: Vec::new(),
-            offline_cleared_at: None,
-            feed: VecDeque::new(),
-            feed_offset: 0,
+            size: (120, 40),
             focus: Pane::Orders,
+            quitting: false,
+            orders: OrdersView::default(),
+            workers: WorkersView::default(),
+            feed: Feed::default(),
             overlay: None,
             health: Health::default(),
-            synced_at: None,
-            broker_kind: String::new(),
-            database_kind: String::new(),
-            api: ApiState::Starting,
-            menu: form::default_menu(),
-            targets: TicketTargets::default(),
-            station: "console".into(),
-            bell: false,
-            bumped: Vec::new(),
-            log_path,
-            quitting: false,
-            ready_times: VecDeque::new(),
-            received_times: VecDeque::new(),
-            size: (120, 40),
+            setup: Setup {
+                station: "console".into(),
+                database_kind: String::new(),
+                broker_kind: String::new(),
+                api: ApiState::Starting,
+                menu: form::default_menu(),
+                targets: TicketTargets::default(),
+                bell: false,
+                log_path,
+            },
             hits: RefCell::new(Vec::new()),
         }
-    }
-
-    /// Orders received in the last minute.
-    pub fn orders_per_minute(&self) -> usize {
-        self.received_times
-            .iter()
-            .filter(|t| self.now.signed_duration_since(**t).num_seconds() < 60)
-            .count()
-    }
-
-    /// Mean seconds from received to ready over the recent ready orders.
-    pub fn average_to_ready(&self) -> Option<i64> {
-        let n = self.ready_times.len() as i64;
-        (n > 0).then(|| self.ready_times.iter().map(|(_, s)| s).sum::<i64>() / n)
     }
 
     /// Whether what the queue shows may be old (the store cannot be read).
     pub fn stale(&self) -> bool {
         self.health.database.is_down()
-    }
-
-    /// The workers the pane lists: offline ones leave after a while, or at `x`.
-    pub fn shown_workers(&self) -> Vec<&WorkerRecord> {
-        self.workers
-            .iter()
-            .filter(|w| {
-                w.effective_status(self.now) != crate::domain::WorkerStatus::Offline
-                    || (self.now.signed_duration_since(w.last_seen).num_seconds()
-                        < OFFLINE_LINGER_SECS
-                        && self.offline_cleared_at.is_none_or(|at| w.last_seen > at))
-            })
-            .collect()
-    }
-
-    pub fn selected_worker(&self) -> Option<&WorkerRecord> {
-        let shown = self.shown_workers();
-        self.selected_worker
-            .as_deref()
-            .and_then(|n| shown.iter().find(|w| w.name == n).copied())
-            .or_else(|| shown.first().copied())
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -327,37 +235,6 @@ impl App {
     pub fn moved(&mut self, said: Option<String>) {
         if let Some(text) = said {
             self.info(text);
-        }
-    }
-
-    pub fn suggest_worker_name(&self) -> String {
-        (1..)
-            .map(|i| format!("chef_{i}"))
-            .find(|n| {
-                !self.workers.iter().any(|w| {
-                    &w.name == n
-                        && w.effective_status(self.now) != crate::domain::WorkerStatus::Offline
-                }) && !self.local_workers.contains(n)
-            })
-            .unwrap_or_default()
-    }
-
-    /// One line naming an order as the kitchen knows it: number, table or customer, items.
-    pub fn describe(&self, number: &str) -> String {
-        match self.queue.get(number) {
-            Some(o) => {
-                let who = match o.table_number {
-                    Some(t) => format!("table {t}, {}", o.customer_name),
-                    None => o.customer_name.clone(),
-                };
-                let items: Vec<String> = o
-                    .items
-                    .iter()
-                    .map(|i| format!("{}×{}", i.quantity, i.name))
-                    .collect();
-                format!("{} ({who}): {}", short(number), items.join(", "))
-            }
-            None => short(number),
         }
     }
 }
@@ -381,20 +258,20 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         Msg::Tick(now) => app.now = now,
         Msg::Zone(zone) => app.zone = zone,
         Msg::Orders(orders) => {
-            app.synced_at = Some(app.now);
-            let said = app.queue.reconcile(orders);
+            app.orders.synced_at = Some(app.now);
+            let said = app.orders.queue.reconcile(orders);
             app.moved(said);
         }
         Msg::Order(order) => {
-            let said = app.queue.upsert(order);
+            let said = app.orders.queue.upsert(order);
             app.moved(said);
         }
-        Msg::Workers(workers) => on_workers(app, workers),
+        Msg::Workers(workers) => app.workers.replace(workers),
         Msg::Update(u) => return on_update(app, u),
         Msg::Broker(reading) => app.health.broker(reading, app.now),
         Msg::Database(reading) => {
             if reading.is_ok() {
-                app.synced_at = Some(app.now);
+                app.orders.synced_at = Some(app.now);
             }
             app.health.database(reading, app.now)
         }
@@ -403,7 +280,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         Msg::Failed(text) => app.error(text),
         Msg::Redraw => {}
         Msg::Placed(result) => on_placed(app, result),
-        Msg::Bumped(number) => on_bumped(app, number),
+        Msg::Bumped(number) => app.orders.bumped(number),
         Msg::History(number, order, history) => {
             let order = order.map(Box::new);
             app.overlay = Some(Overlay::Detail {
@@ -419,7 +296,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             }
         }
         Msg::WorkerStarted(name) => {
-            app.local_workers.insert(name.clone());
+            app.workers.local.insert(name.clone());
             app.news(format!("worker {name} started"));
         }
         Msg::Signal(name) => return on_signal(app, name),
@@ -431,31 +308,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
     Vec::new()
 }
 
-/// The workers' board; a worker this console was stopping leaves `stopping` once it is offline.
-fn on_workers(app: &mut App, workers: Vec<WorkerRecord>) {
-    use crate::domain::WorkerStatus;
-    app.stopping.retain(|n| {
-        workers
-            .iter()
-            .any(|w| &w.name == n && w.status != WorkerStatus::Offline)
-    });
-    app.workers = workers;
-}
-
 fn on_api(app: &mut App, state: ApiState) {
     if let ApiState::Unavailable(why) = &state {
         app.error(why.clone());
     }
-    app.api = state;
-}
-
-/// A ticket bumped here joins the recall list (the latest `RECALL_LIMIT`).
-fn on_bumped(app: &mut App, number: String) {
-    app.bumped.retain(|n| n != &number);
-    app.bumped.push(number);
-    if app.bumped.len() > RECALL_LIMIT as usize {
-        app.bumped.remove(0);
-    }
+    app.setup.api = state;
 }
 
 /// A signal asks for the same graceful stop as `q`; a second one leaves at once.
@@ -467,49 +324,19 @@ fn on_signal(app: &mut App, name: &str) -> Vec<Command> {
     commands
 }
 
-/// A status update: the feed, the numbers, and the queue changed in place (an order it does not
-/// know is read from the store).
+/// A status update: the pace, the queue changed in place (an order it does not know is read
+/// from the store), and the feed.
 fn on_update(app: &mut App, u: StatusUpdate) -> Vec<Command> {
     let mut commands = Vec::new();
-    match u.new_status {
-        OrderStatus::Received => {
-            app.received_times.push_back(u.timestamp);
-            if app.bell {
-                commands.push(Command::Bell);
-            }
-        }
-        OrderStatus::Ready => {
-            if let Some(o) = app.queue.get(&u.order_number) {
-                let secs = u
-                    .timestamp
-                    .signed_duration_since(o.created_at)
-                    .num_seconds();
-                app.ready_times.push_back((u.timestamp, secs.max(0)));
-            }
-        }
-        _ => {}
+    if u.new_status == OrderStatus::Received && app.setup.bell {
+        commands.push(Command::Bell);
     }
-    while app.received_times.len() > 1000 {
-        app.received_times.pop_front();
-    }
-    while app.ready_times.len() > 50 {
-        app.ready_times.pop_front();
-    }
-    match app.queue.apply(&u) {
+    app.orders.pace(&u);
+    match app.orders.queue.apply(&u) {
         Ok(said) => app.moved(said),
         Err(number) => commands.push(Command::LoadOrder(number)),
     }
-    app.feed.push_front(FeedLine {
-        at: u.timestamp,
-        order_number: u.order_number,
-        from: u.old_status,
-        to: u.new_status,
-        by: u.changed_by,
-    });
-    app.feed.truncate(FEED_LIMIT);
-    if app.feed_offset > 0 {
-        app.feed_offset = (app.feed_offset + 1).min(app.feed.len().saturating_sub(1)); // keep the lines being read in place
-    }
+    app.feed.push(&u);
     commands
 }
 
@@ -543,11 +370,11 @@ fn on_task(app: &mut App, name: &str, state: TaskState) {
     let worker = name.strip_prefix("worker ");
     match (worker, state) {
         (Some(w), TaskState::Stopped) => {
-            app.local_workers.remove(w);
+            app.workers.local.remove(w);
             app.info(format!("{w} is offline"))
         }
         (Some(w), TaskState::Failed { error }) => {
-            app.local_workers.remove(w);
+            app.workers.local.remove(w);
             app.error(format!("{w}: {error}"))
         }
         (None, TaskState::Stopped | TaskState::Running) | (Some(_), TaskState::Running) => {}

@@ -4,6 +4,8 @@
 use super::*;
 use crate::domain::{Money, OrderType};
 use crate::store::ItemRecord;
+use crate::tui::feed::FEED_LIMIT;
+use crate::tui::form::OrderForm;
 use crate::tui::health::Level;
 use crate::tui::queue::Station;
 use chrono::TimeZone;
@@ -61,7 +63,7 @@ pub(crate) fn typed(app: &mut App, text: &str) -> Vec<Command> {
 
 pub(crate) fn app() -> App {
     let mut app = App::new(t(100), "/tmp/restaurant-tui/console.log".into());
-    app.station = "pass".into();
+    app.setup.station = "pass".into();
     update(
         &mut app,
         Msg::Orders(vec![
@@ -74,13 +76,13 @@ pub(crate) fn app() -> App {
 }
 
 fn shown(app: &App) -> Vec<String> {
-    (0..app.queue.len())
-        .map(|i| app.queue.at(i).unwrap().number[13..].to_string())
+    (0..app.orders.queue.len())
+        .map(|i| app.orders.queue.at(i).unwrap().number[13..].to_string())
         .collect()
 }
 
 fn selected(app: &App) -> String {
-    app.queue.selected().unwrap().number[13..].to_string()
+    app.orders.queue.selected().unwrap().number[13..].to_string()
 }
 
 fn last_notice(app: &App) -> String {
@@ -138,7 +140,7 @@ fn the_selection_is_an_order_kept_across_arrivals_resorts_and_refreshes() {
         Msg::Update(change(2, OrderStatus::Received, OrderStatus::Ready, 102)),
     );
     assert_eq!(selected(&app), "001");
-    let orders: Vec<OrderRecord> = app.queue.all().cloned().collect();
+    let orders: Vec<OrderRecord> = app.orders.queue.all().cloned().collect();
     update(&mut app, Msg::Orders(orders));
     assert_eq!(selected(&app), "001");
     assert_eq!(
@@ -155,7 +157,7 @@ fn an_update_is_applied_in_place_without_reading_the_store() {
         Msg::Update(change(2, OrderStatus::Received, OrderStatus::Cooking, 101)),
     );
     assert!(commands.is_empty(), "{commands:?}");
-    let o = app.queue.get("ORD_20241216_002").unwrap();
+    let o = app.orders.queue.get("ORD_20241216_002").unwrap();
     assert_eq!(o.status, OrderStatus::Cooking);
     assert_eq!(o.processed_by.as_deref(), Some("chef_luigi"));
     // A reconciliation read before the update does not undo it.
@@ -170,7 +172,7 @@ fn an_update_is_applied_in_place_without_reading_the_store() {
         )]),
     );
     assert_eq!(
-        app.queue.get("ORD_20241216_002").unwrap().status,
+        app.orders.queue.get("ORD_20241216_002").unwrap().status,
         OrderStatus::Cooking
     );
 }
@@ -244,7 +246,7 @@ fn cancel_asks_first_and_anything_but_yes_keeps_the_order() {
 fn the_cancel_question_names_the_order() {
     let app = app();
     assert_eq!(
-        app.describe("ORD_20241216_001"),
+        app.orders.describe("ORD_20241216_001"),
         "#001 (table 7, Ann Lee): 2×Margherita"
     );
 }
@@ -286,7 +288,7 @@ fn search_finds_tables_customers_dishes_addresses_and_numbers_live() {
 fn number_keys_switch_stations() {
     let mut app = app();
     update(&mut app, key(KeyCode::Char('5')));
-    assert_eq!(app.queue.station(), Station::Expo);
+    assert_eq!(app.orders.queue.station(), Station::Expo);
     assert_eq!(shown(&app), ["003"]);
     update(&mut app, key(KeyCode::Char('3')));
     assert_eq!(shown(&app), ["002"]);
@@ -305,20 +307,20 @@ fn paging_keys_reach_the_last_of_300_tickets() {
                 .collect(),
         ),
     );
-    assert_eq!(app.queue.position(), "1/300");
+    assert_eq!(app.orders.queue.position(), "1/300");
     update(&mut app, key(KeyCode::Char('G')));
-    assert_eq!(app.queue.position(), "300/300");
+    assert_eq!(app.orders.queue.position(), "300/300");
     update(&mut app, key(KeyCode::Char('g')));
-    app.queue.page.set(6);
+    app.orders.queue.page.set(6);
     update(&mut app, key(KeyCode::PageDown));
-    assert_eq!(app.queue.position(), "7/300");
+    assert_eq!(app.orders.queue.position(), "7/300");
     update(&mut app, ctrl('d'));
-    assert_eq!(app.queue.position(), "10/300");
+    assert_eq!(app.orders.queue.position(), "10/300");
     update(&mut app, ctrl('u'));
     update(&mut app, key(KeyCode::PageUp));
-    assert_eq!(app.queue.position(), "1/300");
+    assert_eq!(app.orders.queue.position(), "1/300");
     update(&mut app, key(KeyCode::End));
-    assert_eq!(app.queue.position(), "300/300");
+    assert_eq!(app.orders.queue.position(), "300/300");
 }
 
 #[test]
@@ -526,7 +528,7 @@ fn status_updates_feed_the_feed_newest_first_and_bounded() {
     }
     assert_eq!(app.feed.len(), FEED_LIMIT);
     assert_eq!(
-        app.feed[0].order_number,
+        app.feed.lines[0].order_number,
         format!("ORD_20241216_{:03}", FEED_LIMIT + 9)
     );
 }
@@ -534,9 +536,9 @@ fn status_updates_feed_the_feed_newest_first_and_bounded() {
 #[test]
 fn a_new_order_rings_the_bell_when_asked() {
     let mut app = app();
-    app.bell = true;
+    app.setup.bell = true;
     assert!(update(&mut app, Msg::Update(arrival(7, 101))).contains(&Command::Bell));
-    app.bell = false;
+    app.setup.bell = false;
     assert!(!update(&mut app, Msg::Update(arrival(8, 101))).contains(&Command::Bell));
 }
 
@@ -699,13 +701,13 @@ fn a_worker_of_another_process_is_not_stopped_from_here() {
     update(&mut app, key(KeyCode::Tab));
     assert_eq!(update(&mut app, key(KeyCode::Char('s'))), []);
     assert!(last_notice(&app).contains("another process"));
-    assert!(app.stopping.is_empty(), "nothing marked stopping");
+    assert!(app.workers.stopping.is_empty(), "nothing marked stopping");
     update(&mut app, key(KeyCode::Down));
     assert_eq!(
         update(&mut app, key(KeyCode::Char('s'))),
         [Command::StopWorker("chef_1".into())]
     );
-    assert_eq!(app.stopping, ["chef_1"]);
+    assert_eq!(app.workers.stopping, ["chef_1"]);
 }
 
 #[test]
@@ -718,16 +720,16 @@ fn offline_workers_leave_the_pane_after_a_while_or_at_x() {
             worker("gone", "offline", 200),
         ]),
     );
-    assert_eq!(app.shown_workers().len(), 2);
+    assert_eq!(app.workers.shown(app.now).len(), 2);
     update(&mut app, Msg::Tick(t(400)));
     assert_eq!(
-        app.shown_workers().len(),
+        app.workers.shown(app.now).len(),
         1,
         "five minutes after its last heartbeat"
     );
     update(&mut app, key(KeyCode::Tab));
     update(&mut app, key(KeyCode::Char('x')));
-    assert!(app.shown_workers().is_empty());
+    assert!(app.workers.shown(app.now).is_empty());
 }
 
 #[test]

@@ -8,9 +8,10 @@ use ratatui::crossterm::event::{
 use ratatui::layout::Position;
 use tui_input::Input;
 
-use super::app::{App, Command, Hit, NO_SUSPEND, Overlay, Pane, quit};
+use super::app::{App, Command, Hit, NO_SUSPEND, Pane, quit};
 use super::form::{OrderForm, WorkerForm};
 use super::input::edit;
+use super::overlay::Overlay;
 use super::queue::{Station, short};
 use crate::domain::{OrderStatus, OrderType};
 
@@ -40,16 +41,18 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         KeyCode::Char(c @ '1'..='5') => {
             let station = Station::ALL[usize::from(c as u8 - b'1')];
             app.focus = Pane::Orders;
-            let said = app.queue.set_station(station);
+            let said = app.orders.queue.set_station(station);
             app.moved(said);
             app.info(format!("station: {}", station.label()));
         }
         KeyCode::Char('/') => {
             app.focus = Pane::Orders;
-            app.overlay = Some(Overlay::Search(Input::new(app.queue.search().to_string())));
+            app.overlay = Some(Overlay::Search(Input::new(
+                app.orders.queue.search().to_string(),
+            )));
         }
-        KeyCode::Esc if !app.queue.search().is_empty() => {
-            let said = app.queue.set_search("");
+        KeyCode::Esc if !app.orders.queue.search().is_empty() => {
+            let said = app.orders.queue.set_search("");
             app.moved(said);
             app.info("search cleared");
         }
@@ -63,11 +66,11 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         }
         KeyCode::Char('w') => {
             app.overlay = Some(Overlay::NewWorker(WorkerForm::new(
-                app.suggest_worker_name(),
+                app.workers.suggest_name(app.now),
             )))
         }
         KeyCode::Char('R') => return open_recall(app),
-        KeyCode::Char('r') => match app.bumped.pop() {
+        KeyCode::Char('r') => match app.orders.bumped.pop() {
             Some(n) => return vec![Command::Recall(n)],
             None => {
                 app.info("nothing bumped from this console yet; here are the recent orders");
@@ -75,7 +78,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             }
         },
         KeyCode::Char('o') => {
-            let said = app.queue.toggle_sort();
+            let said = app.orders.queue.toggle_sort();
             app.moved(said);
         }
         KeyCode::Char(c @ ('b' | 'c' | '!')) => return order_key(app, c),
@@ -86,7 +89,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         )),
         KeyCode::Char('s') => return stop_key(app),
         KeyCode::Char('x') if app.focus == Pane::Workers => {
-            app.offline_cleared_at = Some(app.now);
+            app.workers.clear_offline(app.now);
             app.info("offline workers cleared from the pane");
         }
         _ => {}
@@ -96,7 +99,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
 
 fn new_order(app: &mut App, kind: Option<OrderType>) {
     app.overlay = Some(Overlay::NewOrder(Box::new(OrderForm::new(
-        app.menu.clone(),
+        app.setup.menu.clone(),
         kind,
     ))));
 }
@@ -124,7 +127,7 @@ enum Step {
 }
 
 fn movement(app: &App, key: KeyEvent) -> Option<Step> {
-    let page = app.queue.page.get().max(1) as isize;
+    let page = app.orders.queue.page.get().max(1) as isize;
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     Some(match key.code {
         KeyCode::Down | KeyCode::Char('j') if !ctrl => Step::By(1),
@@ -150,18 +153,26 @@ fn move_in_pane(app: &mut App, step: Step) {
     };
     match app.focus {
         Pane::Orders => {
-            let from = app.queue.selected_index().unwrap_or(0);
-            app.queue.select_index(apply(from, app.queue.len()));
+            let from = app.orders.queue.selected_index().unwrap_or(0);
+            app.orders
+                .queue
+                .select_index(apply(from, app.orders.queue.len()));
         }
         Pane::Workers => {
-            let names: Vec<String> = app.shown_workers().iter().map(|w| w.name.clone()).collect();
+            let names: Vec<String> = app
+                .workers
+                .shown(app.now)
+                .iter()
+                .map(|w| w.name.clone())
+                .collect();
             let from = app
-                .selected_worker()
+                .workers
+                .selected(app.now)
                 .and_then(|w| names.iter().position(|n| *n == w.name))
                 .unwrap_or(0);
-            app.selected_worker = names.get(apply(from, names.len())).cloned();
+            app.workers.selected = names.get(apply(from, names.len())).cloned();
         }
-        Pane::Feed => app.feed_offset = apply(app.feed_offset, app.feed.len()),
+        Pane::Feed => app.feed.offset = apply(app.feed.offset, app.feed.len()),
     }
 }
 
@@ -181,7 +192,7 @@ fn order_key(app: &mut App, key: char) -> Vec<Command> {
         ));
         return Vec::new();
     }
-    let Some(o) = app.queue.selected() else {
+    let Some(o) = app.orders.queue.selected() else {
         app.info("no ticket selected");
         return Vec::new();
     };
@@ -205,20 +216,18 @@ fn stop_key(app: &mut App) -> Vec<Command> {
         app.info("s stops the selected worker: Tab to the workers pane first");
         return Vec::new();
     }
-    let Some(w) = app.selected_worker() else {
+    let Some(w) = app.workers.selected(app.now) else {
         app.info("no worker selected");
         return Vec::new();
     };
     let name = w.name.clone();
-    if !app.local_workers.contains(&name) {
+    if !app.workers.local.contains(&name) {
         app.error(format!(
             "{name} runs in another process: stop it there (this console stops only its own)"
         ));
         return Vec::new();
     }
-    if !app.stopping.contains(&name) {
-        app.stopping.push(name.clone());
-    }
+    app.workers.stop(&name);
     vec![Command::StopWorker(name)]
 }
 
@@ -245,16 +254,18 @@ fn on_overlay_key(app: &mut App, overlay: Overlay, key: KeyEvent) -> Vec<Command
         Overlay::Search(mut input) => match code {
             KeyCode::Enter => {}
             KeyCode::Esc => {
-                let said = app.queue.set_search("");
+                let said = app.orders.queue.set_search("");
                 app.moved(said);
             }
             KeyCode::Up | KeyCode::Down => {
-                app.queue.step(if code == KeyCode::Up { -1 } else { 1 });
+                app.orders
+                    .queue
+                    .step(if code == KeyCode::Up { -1 } else { 1 });
                 app.overlay = Some(Overlay::Search(input));
             }
             _ => {
                 edit(&mut input, key);
-                app.queue.set_search(input.value());
+                app.orders.queue.set_search(input.value());
                 app.overlay = Some(Overlay::Search(input));
             }
         },
@@ -360,7 +371,7 @@ fn detail_key(
     scroll: usize,
     key: KeyEvent,
 ) -> Vec<Command> {
-    let rush = app.queue.get(&number).map(|o| o.rush);
+    let rush = app.orders.queue.get(&number).map(|o| o.rush);
     match key.code {
         KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => Vec::new(),
         KeyCode::Char('b') => vec![Command::Complete(number)],
@@ -471,11 +482,11 @@ pub fn on_mouse(app: &mut App, m: MouseEvent) {
         (_, Some(_)) => {}
         (Some(Hit::Order(n)), None) => {
             app.focus = Pane::Orders;
-            app.queue.select_number(&n);
+            app.orders.queue.select_number(&n);
         }
         (Some(Hit::Worker(n)), None) => {
             app.focus = Pane::Workers;
-            app.selected_worker = Some(n);
+            app.workers.selected = Some(n);
         }
         (Some(Hit::Pane(p)), None) => app.focus = p,
         _ => {}

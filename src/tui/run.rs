@@ -14,8 +14,8 @@ use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use tokio::sync::mpsc;
 
 use super::app::{ApiState, App, Command, Msg, update};
-use super::feeds::{spawn_feeds, spawn_signals, spawn_terminal_reader};
 use super::queue::short;
+use super::sources::{spawn_feeds, spawn_signals, spawn_terminal_reader};
 use crate::assembly::{Assembly, AssemblyError, BrokerChoice, Plan, Shutdown};
 use crate::config::Config;
 use crate::domain::Transition;
@@ -177,20 +177,20 @@ fn station_name(config: &Config) -> String {
 
 fn new_app(config: &Config, kitchen: &Assembly, log_path: String) -> App {
     let mut app = App::new(kitchen.clock().now(), log_path);
-    app.database_kind = kitchen
+    app.setup.database_kind = kitchen
         .store()
         .map(|s| s.backend())
         .unwrap_or_default()
         .into();
-    app.broker_kind = kitchen
+    app.setup.broker_kind = kitchen
         .broker()
         .map(|b| b.kind())
         .unwrap_or_default()
         .into();
-    app.targets = config.console.targets;
-    app.station = station_name(config);
-    app.bell = config.console.bell;
-    app.zone = super::feeds::zone(app.now);
+    app.setup.targets = config.console.targets;
+    app.setup.station = station_name(config);
+    app.setup.bell = config.console.bell;
+    app.zone = super::sources::zone(app.now);
     if let Ok((w, h)) = ratatui::crossterm::terminal::size() {
         app.size = (w, h);
     }
@@ -206,7 +206,7 @@ fn new_app(config: &Config, kitchen: &Assembly, log_path: String) -> App {
         })
         .collect();
     if !menu.is_empty() {
-        app.menu = menu;
+        app.setup.menu = menu;
     }
     app
 }
@@ -404,10 +404,10 @@ async fn load_history(orders: OrderService, store: Arc<dyn Store>, n: String) ->
     match (orders.history(&n).await, store.order(&n).await) {
         (Ok(mut h), Ok(order)) => {
             for e in &mut h {
-                e.changed_by.as_mut().map(super::feeds::shown);
-                e.notes.as_mut().map(super::feeds::shown);
+                e.changed_by.as_mut().map(super::sources::shown);
+                e.notes.as_mut().map(super::sources::shown);
             }
-            Msg::History(n, order.map(super::feeds::shown_order), h)
+            Msg::History(n, order.map(super::sources::shown_order), h)
         }
         (Err(e), _) => Msg::Failed(words(e)),
         (_, Err(e)) => Msg::Failed(e.to_string()),
@@ -416,7 +416,7 @@ async fn load_history(orders: OrderService, store: Arc<dyn Store>, n: String) ->
 
 async fn load_order(store: Arc<dyn Store>, n: String) -> Msg {
     match store.order(&n).await {
-        Ok(Some(o)) => Msg::Order(super::feeds::shown_order(o)),
+        Ok(Some(o)) => Msg::Order(super::sources::shown_order(o)),
         // The next reconciliation brings it if this read failed.
         _ => Msg::Redraw,
     }
@@ -424,8 +424,8 @@ async fn load_order(store: Arc<dyn Store>, n: String) -> Msg {
 
 /// The recall list: the latest finished orders.
 async fn load_finished(store: Arc<dyn Store>) -> Msg {
-    match store.finished(crate::tui::app::RECALL_LIMIT).await {
-        Ok(v) => Msg::Finished(v.into_iter().map(super::feeds::shown_order).collect()),
+    match store.finished(crate::tui::orders::RECALL_LIMIT).await {
+        Ok(v) => Msg::Finished(v.into_iter().map(super::sources::shown_order).collect()),
         Err(e) => Msg::Failed(format!("the recent orders cannot be read: {e}")),
     }
 }

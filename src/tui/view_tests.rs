@@ -9,8 +9,8 @@ use crate::store::{HistoryEntry, ItemRecord, WorkerRecord};
 
 fn kitchen() -> App {
     let mut app = app();
-    app.database_kind = "sqlite".into();
-    app.broker_kind = "memory".into();
+    app.setup.database_kind = "sqlite".into();
+    app.setup.broker_kind = "memory".into();
     update(&mut app, Msg::Broker(Ok(())));
     update(&mut app, Msg::Database(Ok(())));
     update(
@@ -117,9 +117,9 @@ fn the_kitchen_panes() {
 #[test]
 fn an_empty_kitchen() {
     let mut app = App::new(t(0), "/tmp/restaurant-tui/console.log".into());
-    app.database_kind = "sqlite".into();
-    app.broker_kind = "memory".into();
-    app.station = "pass".into();
+    app.setup.database_kind = "sqlite".into();
+    app.setup.broker_kind = "memory".into();
+    app.setup.station = "pass".into();
     both_sizes("empty", &app);
 }
 
@@ -208,8 +208,9 @@ fn the_recall_list() {
 #[test]
 fn late_tickets_turn_amber_then_red_by_the_configured_targets() {
     let mut app = kitchen();
-    app.targets.takeout.late = crate::config::MinSec(std::time::Duration::from_secs(60));
-    app.targets.takeout.very_late = crate::config::MinSec(std::time::Duration::from_secs(120));
+    app.setup.targets.takeout.late = crate::config::MinSec(std::time::Duration::from_secs(60));
+    app.setup.targets.takeout.very_late =
+        crate::config::MinSec(std::time::Duration::from_secs(120));
     update(&mut app, Msg::Tick(t(200)));
     both_sizes("late", &app);
 }

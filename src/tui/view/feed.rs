@@ -19,8 +19,9 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     let items: Vec<ListItem> = app
         .feed
+        .lines
         .iter()
-        .skip(app.feed_offset)
+        .skip(app.feed.offset)
         .take(usize::from(area.height))
         .map(|l| {
             let from = l.from.map(|s| s.as_str()).unwrap_or("new");
@@ -37,8 +38,8 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ]))
         })
         .collect();
-    let title = if app.feed_offset > 0 {
-        format!(" Feed (scrolled {}) ", app.feed_offset)
+    let title = if app.feed.offset > 0 {
+        format!(" Feed (scrolled {}) ", app.feed.offset)
     } else {
         " Feed ".into()
     };

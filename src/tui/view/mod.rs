@@ -13,9 +13,10 @@ use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{ApiState, App, Hit, Overlay, Pane};
+use super::app::{ApiState, App, Hit, Pane};
 use super::health::{Level, Link};
 use crate::domain::OrderStatus;
+use crate::tui::overlay::Overlay;
 
 /// Below this the panes cannot show a ticket; one screen says so instead.
 pub const MIN_WIDTH: u16 = 60;
@@ -169,7 +170,7 @@ fn banners(app: &App) -> Vec<Line<'static>> {
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, banners: Vec<Line<'static>>) {
-    let api = match &app.api {
+    let api = match &app.setup.api {
         ApiState::Listening(a) => vec!["●".fg(Theme::OK), format!(" API {a}").into()],
         ApiState::Starting => vec!["○".fg(Theme::LATE), " API starting".into()],
         ApiState::Unavailable(_) => vec!["✗".fg(Theme::VERY_LATE), " API off".into()],
@@ -182,11 +183,11 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, banners: Vec<Line<'stat
     };
     let mut spans: Vec<Span> = vec![
         name.bold().fg(Theme::ACCENT),
-        format!("{} ", app.station).fg(Theme::ACCENT),
+        format!("{} ", app.setup.station).fg(Theme::ACCENT),
         dot(&app.health.database),
-        format!(" DB {} ", app.database_kind).into(),
+        format!(" DB {} ", app.setup.database_kind).into(),
         dot(&app.health.broker),
-        format!(" Broker {} ", app.broker_kind).into(),
+        format!(" Broker {} ", app.setup.broker_kind).into(),
     ];
     spans.extend(api);
     let clock = format!(
@@ -206,11 +207,12 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, banners: Vec<Line<'stat
         vec![Line::from(
             format!(
                 " {} orders/min · avg {} received→ready · {} waiting to cook",
-                app.orders_per_minute(),
-                app.average_to_ready()
+                app.orders.per_minute(app.now),
+                app.orders
+                    .average_to_ready()
                     .map(mmss)
                     .unwrap_or_else(|| "–".into()),
-                app.queue.waiting()
+                app.orders.queue.waiting()
             )
             .fg(Theme::MUTED),
         )]

@@ -42,16 +42,20 @@ fn stage_timer(app: &App, o: &OrderRecord) -> (String, Style) {
         OrderStatus::Received => (
             "waiting",
             age,
-            timer_style(age, app.targets.for_type(o.order_type)),
+            timer_style(age, app.setup.targets.for_type(o.order_type)),
         ),
         OrderStatus::Cooking => (
             "cooking",
             since(o.updated_at),
-            timer_style(age, app.targets.for_type(o.order_type)),
+            timer_style(age, app.setup.targets.for_type(o.order_type)),
         ),
         OrderStatus::Ready => {
             let at_pass = since(o.updated_at);
-            ("ready", at_pass, timer_style(at_pass, app.targets.window))
+            (
+                "ready",
+                at_pass,
+                timer_style(at_pass, app.setup.targets.window),
+            )
         }
         other => (other.as_str(), 0, Style::new().fg(Theme::MUTED)),
     };
@@ -203,7 +207,7 @@ fn ticket(app: &App, o: &OrderRecord, width: usize, selected: bool) -> Vec<Line<
 }
 
 fn title(app: &App) -> String {
-    let q = &app.queue;
+    let q = &app.orders.queue;
     let sort = match q.sort() {
         Sort::Urgency => "",
         Sort::Age => " · by age",
@@ -224,7 +228,7 @@ fn title(app: &App) -> String {
 /// The "all day" strip: counts still to cook, largest first, whole names only.
 fn all_day(app: &App, width: usize) -> String {
     let mut text = String::from(" all day: ");
-    let counts = app.queue.all_day();
+    let counts = app.orders.queue.all_day();
     if counts.is_empty() {
         return text + "– ";
     }
@@ -250,7 +254,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let q = &app.queue;
+    let q = &app.orders.queue;
     if q.is_empty() {
         let text = if q.search().is_empty() {
             format!(

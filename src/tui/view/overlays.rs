@@ -64,11 +64,11 @@ pub(super) fn help(frame: &mut Frame, app: &App) {
     lines.push(
         Line::from(format!(
             " station {} · times are {} · log file:",
-            app.station, app.zone.name
+            app.setup.station, app.zone.name
         ))
         .fg(Theme::MUTED),
     );
-    lines.push(Line::from(format!(" {}", app.log_path)).fg(Theme::MUTED));
+    lines.push(Line::from(format!(" {}", app.setup.log_path)).fg(Theme::MUTED));
     let area = centered(frame.area(), 74, lines.len() as u16 + 2);
     let inner = open_popup(frame, area, popup(" Keys (Esc closes) "));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
@@ -168,7 +168,7 @@ pub(super) fn detail(
                 .fg(Theme::MUTED),
         ),
     );
-    let mut lines = match app.queue.get(number).or(loaded) {
+    let mut lines = match app.orders.queue.get(number).or(loaded) {
         Some(o) => order_lines(o, usize::from(inner.width)),
         None => vec![Line::from(" (no longer on the queue)").fg(Theme::MUTED)],
     };
@@ -226,7 +226,7 @@ pub(super) fn confirm_cancel(frame: &mut Frame, app: &App, number: &str, reason:
     ])
     .areas(inner);
     frame.render_widget(
-        Paragraph::new(format!(" {}", app.describe(number)))
+        Paragraph::new(format!(" {}", app.orders.describe(number)))
             .wrap(Wrap { trim: false })
             .bold(),
         what,

@@ -43,8 +43,8 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .chain(columns.iter().map(|(_, w)| *w))
         .map(Constraint::Length)
         .collect();
-    let shown = app.shown_workers();
-    let selected = app.selected_worker().map(|w| w.name.clone());
+    let shown = app.workers.shown(app.now);
+    let selected = app.workers.selected(app.now).map(|w| w.name.clone());
     let mut hits = app.hits.borrow_mut();
     let mut rows = Vec::with_capacity(shown.len());
     for (i, w) in shown.iter().enumerate() {
@@ -79,7 +79,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
 /// against its interval (amber past one, grey once offline), orders done, the order in hand.
 fn worker_row<'a>(app: &App, w: &'a WorkerRecord, wide: bool) -> Row<'a> {
     let effective = w.effective_status(app.now);
-    let status = if app.stopping.contains(&w.name) {
+    let status = if app.workers.stopping.contains(&w.name) {
         "stopping"
     } else {
         effective.as_str()
@@ -97,7 +97,7 @@ fn worker_row<'a>(app: &App, w: &'a WorkerRecord, wide: bool) -> Row<'a> {
     } else {
         Style::new().fg(Theme::OK)
     };
-    let away = if app.local_workers.contains(&w.name) {
+    let away = if app.workers.local.contains(&w.name) {
         ""
     } else {
         "↗"
@@ -116,6 +116,7 @@ fn worker_row<'a>(app: &App, w: &'a WorkerRecord, wide: bool) -> Row<'a> {
     cells.push(Cell::from(w.orders_processed.to_string()));
     if wide {
         let in_hand = app
+            .orders
             .queue
             .all()
             .find(|o| {
