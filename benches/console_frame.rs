@@ -122,7 +122,7 @@ fn main() {
     for i in 0..300 {
         let t = Instant::now();
         update(&mut app, key(i));
-        app.queue.set_search("");
+        app.orders.queue.set_search("");
         terminal
             .draw(|f| restaurant_tui::tui::view::draw(f, &app))
             .unwrap();
