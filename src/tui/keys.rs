@@ -2,102 +2,104 @@
 //! worker key only on the worker the workers pane shows selected; in another pane such a key
 //! does nothing but say where to go. Cancel asks first. Every overlay owns its keys while open.
 
-use ratatui::crossterm::event::{
-    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Position;
 use tui_input::Input;
 
 use super::app::{App, Command, Hit, NO_SUSPEND, Pane, quit};
 use super::form::{OrderForm, WorkerForm};
 use super::input::edit;
+use super::keymap::{self, Action};
 use super::overlay::Overlay;
 use super::queue::{Station, short};
 use crate::domain::{OrderStatus, OrderType};
 
+/// A key: one that reaches through overlays, else the open overlay's, else the key map's.
 pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && key.code == KeyCode::Char('c') {
-        // Ctrl-C is `q`, wherever the focus is; pressed again it forces.
-        return quit(app);
-    }
-    if ctrl && key.code == KeyCode::Char('z') {
-        app.info(NO_SUSPEND);
-        return Vec::new();
+    let binding = keymap::binding(key);
+    if let Some(b) = binding.filter(|b| b.anywhere) {
+        return perform(app, b.action, key);
     }
     if let Some(overlay) = app.overlay.take() {
         return on_overlay_key(app, overlay, key);
     }
-    if let Some(step) = movement(app, key) {
-        move_in_pane(app, step);
-        return Vec::new();
-    }
-    match key.code {
-        KeyCode::Char('q') => return quit(app),
-        KeyCode::Char('?') => app.overlay = Some(Overlay::Help),
-        KeyCode::Char('m') => app.overlay = Some(Overlay::Messages { scroll: 0 }),
-        KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => app.focus = cycle(app.focus, 1),
-        KeyCode::BackTab | KeyCode::Left | KeyCode::Char('h') => app.focus = cycle(app.focus, -1),
-        KeyCode::Char(c @ '1'..='5') => {
-            let station = Station::ALL[usize::from(c as u8 - b'1')];
+    binding.map_or_else(Vec::new, |b| perform(app, b.action, key))
+}
+
+/// What a key of the map does on the panes.
+fn perform(app: &mut App, action: Action, key: KeyEvent) -> Vec<Command> {
+    match action {
+        Action::Quit => return quit(app),
+        Action::NoSuspend => app.info(NO_SUSPEND),
+        Action::Help => app.overlay = Some(Overlay::Help),
+        Action::Messages => app.overlay = Some(Overlay::Messages { scroll: 0 }),
+        Action::NextPane => app.focus = cycle(app.focus, 1),
+        Action::PreviousPane => app.focus = cycle(app.focus, -1),
+        Action::Move => move_in_pane(app, step(app, key)),
+        Action::Station => station(app, key),
+        Action::Search => {
             app.focus = Pane::Orders;
-            let said = app.orders.queue.set_station(station);
-            app.moved(said);
-            app.info(format!("station: {}", station.label()));
+            let query = app.orders.queue.search().to_string();
+            app.overlay = Some(Overlay::Search(Input::new(query)));
         }
-        KeyCode::Char('/') => {
-            app.focus = Pane::Orders;
-            app.overlay = Some(Overlay::Search(Input::new(
-                app.orders.queue.search().to_string(),
-            )));
-        }
-        KeyCode::Esc if !app.orders.queue.search().is_empty() => {
+        Action::Escape if !app.orders.queue.search().is_empty() => {
             let said = app.orders.queue.set_search("");
             app.moved(said);
             app.info("search cleared");
         }
-        KeyCode::Esc => app.health.dismiss(),
-        KeyCode::Char('n') => new_order(app, None),
-        KeyCode::Char(c @ ('d' | 't' | 'v')) => {
-            let kind = OrderType::ALL
-                .into_iter()
-                .find(|t| super::form::type_letter(*t) == c);
-            new_order(app, kind);
+        Action::Escape => app.health.dismiss(),
+        Action::NewOrder => new_order(app, key),
+        Action::NewWorker => {
+            let suggested = app.workers.suggest_name(app.now);
+            app.overlay = Some(Overlay::NewWorker(WorkerForm::new(suggested)))
         }
-        KeyCode::Char('w') => {
-            app.overlay = Some(Overlay::NewWorker(WorkerForm::new(
-                app.workers.suggest_name(app.now),
-            )))
-        }
-        KeyCode::Char('R') => return open_recall(app),
-        KeyCode::Char('r') => match app.orders.bumped.pop() {
-            Some(n) => return vec![Command::Recall(n)],
-            None => {
-                app.info("nothing bumped from this console yet; here are the recent orders");
-                return open_recall(app);
-            }
-        },
-        KeyCode::Char('o') => {
+        Action::RecallList => return open_recall(app),
+        Action::RecallLast => return recall_last(app),
+        Action::Sort => {
             let said = app.orders.queue.toggle_sort();
             app.moved(said);
         }
-        KeyCode::Char(c @ ('b' | 'c' | '!')) => return order_key(app, c),
-        KeyCode::Enter if app.focus == Pane::Orders => return order_key(app, '\n'),
-        KeyCode::Enter => app.info(format!(
-            "Enter opens the selected ticket: Tab to the orders pane (the {} pane has focus)",
-            app.focus.title()
-        )),
-        KeyCode::Char('s') => return stop_key(app),
-        KeyCode::Char('x') if app.focus == Pane::Workers => {
+        Action::Bump | Action::Cancel | Action::Rush | Action::Detail => {
+            return order_key(app, action);
+        }
+        Action::StopWorker => return stop_key(app),
+        Action::ClearOffline if app.focus == Pane::Workers => {
             app.workers.clear_offline(app.now);
             app.info("offline workers cleared from the pane");
         }
-        _ => {}
+        Action::ClearOffline => app.info("x clears offline workers: Tab to the workers pane first"),
     }
     Vec::new()
 }
 
-fn new_order(app: &mut App, kind: Option<OrderType>) {
+/// `1`-`5`: the station the orders pane shows.
+fn station(app: &mut App, key: KeyEvent) {
+    let KeyCode::Char(c @ '1'..='5') = key.code else {
+        return;
+    };
+    let station = Station::ALL[usize::from(c as u8 - b'1')];
+    app.focus = Pane::Orders;
+    let said = app.orders.queue.set_station(station);
+    app.moved(said);
+    app.info(format!("station: {}", station.label()));
+}
+
+/// `r`: the last ticket bumped here comes back; with none, the recent-orders list opens.
+fn recall_last(app: &mut App) -> Vec<Command> {
+    match app.orders.bumped.pop() {
+        Some(n) => vec![Command::Recall(n)],
+        None => {
+            app.info("nothing bumped from this console yet; here are the recent orders");
+            open_recall(app)
+        }
+    }
+}
+
+/// `n` any type; `d`, `t`, `v` the type of that letter.
+fn new_order(app: &mut App, key: KeyEvent) {
+    let kind = OrderType::ALL
+        .into_iter()
+        .find(|t| KeyCode::Char(super::form::type_letter(*t)) == key.code);
     app.overlay = Some(Overlay::NewOrder(Box::new(OrderForm::new(
         app.setup.menu.clone(),
         kind,
@@ -126,20 +128,19 @@ enum Step {
     Last,
 }
 
-fn movement(app: &App, key: KeyEvent) -> Option<Step> {
+/// The step a movement key of the map asks for (Ctrl-D and Ctrl-U are half pages).
+fn step(app: &App, key: KeyEvent) -> Step {
     let page = app.orders.queue.page.get().max(1) as isize;
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    Some(match key.code {
-        KeyCode::Down | KeyCode::Char('j') if !ctrl => Step::By(1),
-        KeyCode::Up | KeyCode::Char('k') if !ctrl => Step::By(-1),
+    match key.code {
+        KeyCode::Down | KeyCode::Char('j') => Step::By(1),
+        KeyCode::Up | KeyCode::Char('k') => Step::By(-1),
         KeyCode::PageDown => Step::By(page),
         KeyCode::PageUp => Step::By(-page),
-        KeyCode::Char('d') if ctrl => Step::By((page / 2).max(1)),
-        KeyCode::Char('u') if ctrl => Step::By(-(page / 2).max(1)),
+        KeyCode::Char('d') => Step::By((page / 2).max(1)),
+        KeyCode::Char('u') => Step::By(-(page / 2).max(1)),
         KeyCode::Home | KeyCode::Char('g') => Step::First,
-        KeyCode::End | KeyCode::Char('G') => Step::Last,
-        _ => return None,
-    })
+        _ => Step::Last,
+    }
 }
 
 fn move_in_pane(app: &mut App, step: Step) {
@@ -178,11 +179,11 @@ fn move_in_pane(app: &mut App, step: Step) {
 
 /// `b` bump, `c` cancel (asks), `!` rush, Enter detail: on the selected ticket, in the orders
 /// pane only.
-fn order_key(app: &mut App, key: char) -> Vec<Command> {
-    let name = match key {
-        'b' => "b bumps",
-        'c' => "c cancels",
-        '!' => "! marks a rush on",
+fn order_key(app: &mut App, action: Action) -> Vec<Command> {
+    let name = match action {
+        Action::Bump => "b bumps",
+        Action::Cancel => "c cancels",
+        Action::Rush => "! marks a rush on",
         _ => "Enter opens",
     };
     if app.focus != Pane::Orders {
@@ -197,16 +198,16 @@ fn order_key(app: &mut App, key: char) -> Vec<Command> {
         return Vec::new();
     };
     let number = o.number.clone();
-    match key {
-        'b' => vec![Command::Complete(number)],
-        'c' => {
+    match action {
+        Action::Bump => vec![Command::Complete(number)],
+        Action::Cancel => {
             app.overlay = Some(Overlay::ConfirmCancel {
                 number,
                 reason: None,
             });
             Vec::new()
         }
-        '!' => vec![Command::Rush(number, !o.rush)],
+        Action::Rush => vec![Command::Rush(number, !o.rush)],
         _ => vec![Command::LoadHistory(number)],
     }
 }

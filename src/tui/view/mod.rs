@@ -247,15 +247,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         };
         frame.render_widget(Paragraph::new(notice), first);
     }
-    let hints = match app.focus {
-        Pane::Orders => {
-            " n/d/t/v order  b bump  c cancel  ⏎ detail  ! rush  r recall  / search  1-5 station  ? help  q quit"
-        }
-        Pane::Workers => {
-            " w start worker  s stop selected  x clear offline  Tab next pane  m messages  ? help  q quit"
-        }
-        Pane::Feed => " ↑↓ scroll the feed  Tab next pane  m messages  ? help  q quit",
-    };
+    let hints = crate::tui::keymap::hints(app.focus);
     frame.render_widget(
         Paragraph::new(Line::from(hints).fg(Theme::MUTED)),
         hints_area,

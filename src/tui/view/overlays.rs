@@ -13,52 +13,12 @@ use super::{Theme, centered, field_text, open_popup, popup};
 use crate::store::{HistoryEntry, OrderRecord};
 use crate::tui::app::{App, Hit};
 use crate::tui::health::Level;
+use crate::tui::keymap;
 use crate::tui::queue::short;
 
 pub(super) fn help(frame: &mut Frame, app: &App) {
-    let keys = [
-        (
-            "n  d t v",
-            "new order (any type / dine-in / takeout / delivery)",
-        ),
-        ("b", "bump the selected ticket (complete it)"),
-        ("c", "cancel the selected ticket (asks; y or ⏎ cancels)"),
-        (
-            "r  R",
-            "recall the last bump from here / the recent-orders list",
-        ),
-        ("⏎  !", "the ticket's detail and history / mark it rush"),
-        (
-            "1-5",
-            "station: all, dine-in, takeout, delivery, expo (ready)",
-        ),
-        (
-            "/  Esc",
-            "search (t12 table, 12 order, name, dish, address) / clear",
-        ),
-        (
-            "j k ↑↓",
-            "move; PgUp PgDn, Ctrl-D Ctrl-U, g G Home End jump",
-        ),
-        (
-            "Tab h l",
-            "next / previous pane; the mouse clicks and scrolls",
-        ),
-        (
-            "w  s  x",
-            "start a worker / stop the selected / clear offline",
-        ),
-        ("o  m", "sort by urgency or age / the message log"),
-        ("q", "quit: workers stop gracefully (q again forces)"),
-    ];
-    let mut lines: Vec<Line> = keys
-        .iter()
-        .map(|(k, d)| {
-            Line::from(vec![
-                format!(" {k:<9}").bold().fg(Theme::ACCENT),
-                (*d).into(),
-            ])
-        })
+    let mut lines: Vec<Line> = keymap::help_lines()
+        .map(|(k, d)| Line::from(vec![format!(" {k:<9}").bold().fg(Theme::ACCENT), d.into()]))
         .collect();
     lines.push(Line::from(""));
     lines.push(
