@@ -8,11 +8,10 @@ use tui_input::Input;
 
 use super::app::{App, Command, Hit, NO_SUSPEND, Pane, quit};
 use super::form::{OrderForm, WorkerForm};
-use super::input::edit;
 use super::keymap::{self, Action};
 use super::overlay::Overlay;
-use super::queue::{Station, short};
-use crate::domain::{OrderStatus, OrderType};
+use super::queue::Station;
+use crate::domain::OrderType;
 
 /// A key: one that reaches through overlays, else the open overlay's, else the key map's.
 pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
@@ -21,7 +20,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         return perform(app, b.action, key);
     }
     if let Some(overlay) = app.overlay.take() {
-        return on_overlay_key(app, overlay, key);
+        return overlay.on_key(app, key);
     }
     binding.map_or_else(Vec::new, |b| perform(app, b.action, key))
 }
@@ -230,209 +229,6 @@ fn stop_key(app: &mut App) -> Vec<Command> {
     }
     app.workers.stop(&name);
     vec![Command::StopWorker(name)]
-}
-
-fn on_overlay_key(app: &mut App, overlay: Overlay, key: KeyEvent) -> Vec<Command> {
-    let code = key.code;
-    match overlay {
-        Overlay::Help => {
-            if !matches!(
-                code,
-                KeyCode::Esc | KeyCode::Char('q' | '?') | KeyCode::Enter
-            ) {
-                app.overlay = Some(Overlay::Help);
-            }
-        }
-        Overlay::Messages { scroll } => {
-            if !matches!(
-                code,
-                KeyCode::Esc | KeyCode::Char('q' | 'm') | KeyCode::Enter
-            ) {
-                let scroll = scrolled(scroll, key, app.health.log.len());
-                app.overlay = Some(Overlay::Messages { scroll });
-            }
-        }
-        Overlay::Search(mut input) => match code {
-            KeyCode::Enter => {}
-            KeyCode::Esc => {
-                let said = app.orders.queue.set_search("");
-                app.moved(said);
-            }
-            KeyCode::Up | KeyCode::Down => {
-                app.orders
-                    .queue
-                    .step(if code == KeyCode::Up { -1 } else { 1 });
-                app.overlay = Some(Overlay::Search(input));
-            }
-            _ => {
-                edit(&mut input, key);
-                app.orders.queue.set_search(input.value());
-                app.overlay = Some(Overlay::Search(input));
-            }
-        },
-        Overlay::ConfirmCancel { number, reason } => return confirm_key(app, number, reason, key),
-        Overlay::Detail {
-            number,
-            order,
-            history,
-            scroll,
-        } => return detail_key(app, number, order, history, scroll, key),
-        Overlay::Recall { orders, selected } => return recall_key(app, orders, selected, key),
-        Overlay::NewOrder(mut f) => {
-            if code == KeyCode::Esc {
-                return Vec::new();
-            }
-            let placed = f.key(key);
-            app.overlay = Some(Overlay::NewOrder(f));
-            if let Some(draft) = placed {
-                return vec![Command::PlaceOrder(draft)];
-            }
-        }
-        Overlay::NewWorker(mut f) => {
-            if code == KeyCode::Esc {
-                return Vec::new();
-            }
-            match f.key(key) {
-                Some((name, specialty, prefetch)) => {
-                    return vec![Command::StartWorker {
-                        name,
-                        specialty,
-                        prefetch,
-                    }];
-                }
-                None => app.overlay = Some(Overlay::NewWorker(f)),
-            }
-        }
-    }
-    Vec::new()
-}
-
-/// `y` or Enter cancels; Tab writes a reason first; anything else keeps the order.
-fn confirm_key(
-    app: &mut App,
-    number: String,
-    reason: Option<Input>,
-    key: KeyEvent,
-) -> Vec<Command> {
-    match (reason, key.code) {
-        (None, KeyCode::Char('y' | 'Y') | KeyCode::Enter) => {
-            vec![Command::Cancel {
-                number,
-                reason: None,
-            }]
-        }
-        (None, KeyCode::Tab) => {
-            app.overlay = Some(Overlay::ConfirmCancel {
-                number,
-                reason: Some(Input::default()),
-            });
-            Vec::new()
-        }
-        (Some(input), KeyCode::Enter) => {
-            let text = input.value().trim();
-            vec![Command::Cancel {
-                number,
-                reason: (!text.is_empty())
-                    .then(|| text.chars().take(crate::domain::MAX_NOTE_CHARS).collect()),
-            }]
-        }
-        (Some(mut input), code) if code != KeyCode::Esc => {
-            edit(&mut input, key);
-            app.overlay = Some(Overlay::ConfirmCancel {
-                number,
-                reason: Some(input),
-            });
-            Vec::new()
-        }
-        _ => {
-            app.info(format!("{} kept: not cancelled", short(&number)));
-            Vec::new()
-        }
-    }
-}
-
-fn scrolled(scroll: usize, key: KeyEvent, len: usize) -> usize {
-    let last = len.saturating_sub(1);
-    match key.code {
-        KeyCode::Down | KeyCode::Char('j') => (scroll + 1).min(last),
-        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
-        KeyCode::PageDown | KeyCode::Char(' ') => (scroll + 10).min(last),
-        KeyCode::PageUp => scroll.saturating_sub(10),
-        KeyCode::Home | KeyCode::Char('g') => 0,
-        KeyCode::End | KeyCode::Char('G') => last,
-        _ => scroll,
-    }
-}
-
-fn detail_key(
-    app: &mut App,
-    number: String,
-    order: Option<Box<crate::store::OrderRecord>>,
-    history: Vec<crate::store::HistoryEntry>,
-    scroll: usize,
-    key: KeyEvent,
-) -> Vec<Command> {
-    let rush = app.orders.queue.get(&number).map(|o| o.rush);
-    match key.code {
-        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => Vec::new(),
-        KeyCode::Char('b') => vec![Command::Complete(number)],
-        KeyCode::Char('r') => vec![Command::Recall(number)],
-        KeyCode::Char('c') => {
-            app.overlay = Some(Overlay::ConfirmCancel {
-                number,
-                reason: None,
-            });
-            Vec::new()
-        }
-        KeyCode::Char('!') if rush.is_some() => {
-            let on = !rush.unwrap_or(false);
-            app.overlay = Some(Overlay::Detail {
-                number: number.clone(),
-                order,
-                history,
-                scroll,
-            });
-            vec![Command::Rush(number, on)]
-        }
-        _ => {
-            let lines = order.as_ref().map_or(0, |o| o.items.len()) + history.len() + 4;
-            let scroll = scrolled(scroll, key, lines);
-            app.overlay = Some(Overlay::Detail {
-                number,
-                order,
-                history,
-                scroll,
-            });
-            Vec::new()
-        }
-    }
-}
-
-fn recall_key(
-    app: &mut App,
-    orders: Option<Vec<crate::store::OrderRecord>>,
-    selected: usize,
-    key: KeyEvent,
-) -> Vec<Command> {
-    if matches!(key.code, KeyCode::Esc | KeyCode::Char('q')) {
-        return Vec::new();
-    }
-    let len = orders.as_ref().map_or(0, Vec::len);
-    if matches!(key.code, KeyCode::Enter | KeyCode::Char('r'))
-        && let Some(o) = orders.as_ref().and_then(|v| v.get(selected))
-    {
-        if o.status == OrderStatus::Completed {
-            return vec![Command::Recall(o.number.clone())];
-        }
-        app.info(format!(
-            "{} was {}: only a completed order comes back to the pass",
-            short(&o.number),
-            o.status
-        ));
-    }
-    let selected = scrolled(selected, key, len);
-    app.overlay = Some(Overlay::Recall { orders, selected });
-    Vec::new()
 }
 
 /// A click selects what it lands on and focuses its pane; the wheel scrolls what is under it.
