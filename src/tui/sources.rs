@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -356,31 +357,25 @@ fn shown_worker(mut w: WorkerRecord) -> WorkerRecord {
     w
 }
 
-/// Reads the terminal on a thread of its own (crossterm's reads block).
+/// The terminal's keys, clicks and resizes, as crossterm's event stream yields them; it ends
+/// when the terminal goes (SIGHUP closes it) or the loop stops listening.
 pub(super) fn spawn_terminal_reader(tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
-    tokio::task::spawn_blocking(move || {
+    tokio::spawn(async move {
+        let mut events = EventStream::new();
         loop {
-            if tx.is_closed() {
+            let event = tokio::select! {
+                () = tx.closed() => return,
+                event = events.next() => event,
+            };
+            let msg = match event {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                Some(Ok(Event::Mouse(m))) => Msg::Mouse(m),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return,
+            };
+            if tx.send(msg).await.is_err() {
                 return;
-            }
-            match event::poll(Duration::from_millis(200)) {
-                Ok(true) => match event::read() {
-                    Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => {
-                        if tx.blocking_send(Msg::Key(k)).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(Event::Mouse(m)) => {
-                        let _ = tx.blocking_send(Msg::Mouse(m));
-                    }
-                    Ok(Event::Resize(w, h)) => {
-                        let _ = tx.blocking_send(Msg::Resize(w, h));
-                    }
-                    Ok(_) => {}
-                    Err(_) => return,
-                },
-                Ok(false) => {}
-                Err(_) => return,
             }
         }
     })
