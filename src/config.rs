@@ -14,10 +14,13 @@ use crate::domain::OrderType;
 
 mod check;
 mod console;
+mod env;
 mod report;
+mod secret;
 mod targets;
 
 pub use console::{ConsoleConfig, MenuEntry, MinSec, Target, TicketTargets};
+pub use secret::Secret;
 pub use targets::{BrokerTarget, redact_url};
 
 const SECTIONS: [&str; 5] = ["server", "database", "rabbitmq", "kitchen", "console"];
@@ -79,7 +82,7 @@ impl PriceText {
     }
 }
 
-#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     pub host: String,
@@ -91,7 +94,7 @@ pub struct ServerConfig {
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
     /// Bearer token for the mutating routes; required when bound beyond loopback.
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     /// For a request's headers, and how long an idle keep-alive connection waits for its next
     /// request (a connection that never sends a byte too).
     #[serde(with = "humantime_serde")]
@@ -124,24 +127,6 @@ impl Default for ServerConfig {
     }
 }
 
-impl fmt::Debug for ServerConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServerConfig")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("max_concurrent", &self.max_concurrent)
-            .field("body_limit_bytes", &self.body_limit_bytes)
-            .field("rate_limit_per_second", &self.rate_limit_per_second)
-            .field("rate_limit_burst", &self.rate_limit_burst)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("header_read_timeout", &self.header_read_timeout)
-            .field("body_read_timeout", &self.body_read_timeout)
-            .field("max_connections", &self.max_connections)
-            .field("max_header_bytes", &self.max_header_bytes)
-            .finish()
-    }
-}
-
 /// Either a `url` (`postgres://…`, `sqlite://PATH`) or the old wheres-my-pizza block
 /// (host, port, user, password, database). With neither, the embedded SQLite file.
 #[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -151,7 +136,7 @@ pub struct DatabaseConfig {
     pub host: Option<String>,
     pub port: Option<u16>,
     pub user: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub database: Option<String>,
     pub max_connections: Option<u32>,
     /// A PEM file of certificate authorities to trust beyond webpki's (with `sslmode` in the URL).
@@ -165,7 +150,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password", &self.password)
             .field("database", &self.database)
             .field("max_connections", &self.max_connections)
             .field("ca_file", &self.ca_file)
@@ -181,7 +166,7 @@ pub struct RabbitConfig {
     pub host: Option<String>,
     pub port: Option<u16>,
     pub user: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub vhost: Option<String>,
     pub prefix: Option<String>,
     /// A PEM file of certificate authorities to trust beyond webpki's (for `amqps://`).
@@ -195,7 +180,7 @@ impl fmt::Debug for RabbitConfig {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("password", &self.password)
             .field("vhost", &self.vhost)
             .field("prefix", &self.prefix)
             .field("ca_file", &self.ca_file)
@@ -315,7 +300,7 @@ impl Config {
     ) -> Result<Loaded, ConfigError> {
         let source = report::Source::read(explicit, default)?;
         let config: Config = layers(source.file.as_deref())
-            .extract()
+            .extract_lossy()
             .map_err(|e| source.explain(&e))?;
         // A rule broken by a value in the file names the value's line.
         config
@@ -345,7 +330,7 @@ fn layers(file: Option<&Path>) -> Figment {
         let k = k.as_str().to_ascii_lowercase();
         SECTIONS.iter().any(|s| k.starts_with(&format!("{s}.")))
     });
-    figment.merge(env)
+    figment.merge(env::TextEnv(env))
 }
 
 fn project_dirs() -> Option<directories::ProjectDirs> {

@@ -70,6 +70,42 @@ fn environment_overrides_the_file_and_database_url_is_honoured() {
     });
 }
 
+/// Secrets arrive from the file and the environment as `secrecy` strings, digits too, and a
+/// printed configuration shows none of them.
+#[test]
+fn secrets_are_read_as_strings_and_never_printed() {
+    Jail::expect_with(|jail| {
+        jail.clear_env();
+        jail.create_file("c.yaml", "rabbitmq:\n  host: mq\n  password: \"12345\"\n")?;
+        jail.set_env("RESTAURANT_SERVER__TOKEN", "007654");
+        jail.set_env("RESTAURANT_SERVER__PORT", "4100");
+        jail.set_env("RESTAURANT_CONSOLE__BELL", "true");
+        let c = load(jail, Some("c.yaml")).unwrap().config;
+        assert_eq!(c.server.token.as_ref().map(Secret::expose), Some("007654"));
+        assert_eq!(
+            c.rabbitmq.password.as_ref().map(Secret::expose),
+            Some("12345")
+        );
+        assert_eq!(c.server.port, 4100);
+        assert!(c.console.bell);
+        let debug = format!("{c:?}");
+        assert!(
+            !debug.contains("7654") && !debug.contains("12345"),
+            "{debug}"
+        );
+
+        // Unquoted, YAML reads digits as a number: refused, with the way out.
+        jail.create_file("n.yaml", "rabbitmq:\n  password: 7\n")?;
+        let e = load(jail, Some("n.yaml")).unwrap_err();
+        assert!(e.origin.ends_with("n.yaml, line 2, column 3"), "{e:?}");
+        assert_eq!(
+            e.message,
+            "rabbitmq.password: expected text, found 7 (put it in quotes)"
+        );
+        Ok(())
+    });
+}
+
 #[test]
 fn a_bad_value_names_the_file_and_the_key() {
     Jail::expect_with(|jail| {

@@ -37,6 +37,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::broker::Broker;
+use crate::config::Secret;
 use crate::service::OrderService;
 
 pub use error::ApiError;
@@ -66,7 +67,7 @@ pub struct ApiOptions {
     pub body_limit_bytes: usize,
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     pub body_read_timeout: Duration,
 }
 
@@ -130,7 +131,7 @@ pub fn router_with(state: AppState, options: &ApiOptions) -> Router {
     if let Some(config) = rate_limit_config(options) {
         api = api.layer(GovernorLayer::new(config).error_handler(too_many_requests));
     }
-    let token = options.token.clone().map(Arc::<str>::from);
+    let token = options.token.as_ref().map(|t| Arc::<str>::from(t.expose()));
     Router::new()
         .merge(api)
         .route("/health/live", get(health::live))

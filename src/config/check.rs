@@ -6,7 +6,9 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use super::{Config, ConfigError, ConsoleConfig, KitchenConfig, ServerConfig, WorkerConfig};
+use super::{
+    Config, ConfigError, ConsoleConfig, KitchenConfig, Secret, ServerConfig, WorkerConfig,
+};
 
 /// What `server.host` binds to: an IP address, or every address a host name resolves to
 /// (`localhost`: its loopback addresses).
@@ -55,7 +57,7 @@ impl Rules<'_> {
         let host = bind_addresses(&s.host)
             .map_err(|why| self.fail(format!("server.host: {:?} {why}", s.host)))?;
         if let Some(ip) = host.iter().find(|ip| !ip.is_loopback())
-            && s.token.as_deref().is_none_or(str::is_empty)
+            && s.token.as_ref().is_none_or(Secret::is_empty)
         {
             return Err(self.fail(format!(
                 "server.token: binding to {ip} (beyond loopback) needs a bearer token \

@@ -286,7 +286,17 @@ fn found(actual: &Actual) -> String {
 pub fn message(kind: &Kind) -> String {
     match kind {
         Kind::InvalidType(actual, want) | Kind::InvalidValue(actual, want) => {
-            format!("expected {}, found {}", expected(want), found(actual))
+            let expected = expected(want);
+            // YAML reads `password: 007` as the number 7; quoted, it stays the text written.
+            let quote = match actual {
+                Actual::Unsigned(_) | Actual::Signed(_) | Actual::Float(_) | Actual::Bool(_)
+                    if expected == "text" =>
+                {
+                    " (put it in quotes)"
+                }
+                _ => "",
+            };
+            format!("expected {expected}, found {}{quote}", found(actual))
         }
         Kind::UnknownField(field, known) => format!(
             "unknown key {field:?}; the keys here are: {}",

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use sqlx::postgres::PgConnectOptions;
 
-use super::{Config, ConfigError, DatabaseConfig, data_dir};
+use super::{Config, ConfigError, DatabaseConfig, Secret, data_dir};
 use crate::store::DatabaseTarget;
 
 impl Config {
@@ -57,8 +57,8 @@ impl Config {
                 .port(port)
                 .username(db.user.as_deref().unwrap_or("postgres"))
                 .database(&database);
-            if let Some(p) = db.password.as_deref() {
-                options = options.password(p);
+            if let Some(p) = &db.password {
+                options = options.password(p.expose());
             }
             let options = loopback_in_the_clear(options, false);
             let display = format!("{host}:{port}/{database}");
@@ -123,7 +123,7 @@ impl Config {
             format!(
                 "amqp://{}:{}@{}:{}/{}",
                 encode(r.user.as_deref().unwrap_or("guest")),
-                encode(r.password.as_deref().unwrap_or("guest")),
+                encode(r.password.as_ref().map_or("guest", Secret::expose)),
                 host,
                 r.port.unwrap_or(5672),
                 encode(r.vhost.as_deref().unwrap_or("/")),
