@@ -19,8 +19,7 @@ use futures_util::future::join_all;
 use futures_util::stream::select_all;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions, ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions,
-    QueueDeclareOptions, QueueDeleteOptions,
+    ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{
@@ -184,8 +183,10 @@ impl AmqpBroker {
             .ok_or_else(|| BrokerError::Unavailable("reconnecting to RabbitMQ".into()))
     }
 
-    /// Deletes this prefix's exchanges and queues (test teardown; never used in production).
+    /// Deletes this prefix's exchanges and queues (the tests' and benchmarks' teardown).
+    #[cfg(feature = "test-support")]
     pub async fn delete_topology(&self) -> Result<(), BrokerError> {
+        use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
         let ch = bounded(self.link().await?.conn.create_channel()).await?;
         let mut queues: Vec<String> = OrderType::ALL.iter().map(|t| kitchen_queue(*t)).collect();
         queues

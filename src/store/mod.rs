@@ -83,7 +83,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn workers(&self) -> Result<Vec<WorkerRecord>, StoreError>;
 
-    /// Messages committed but not yet published, oldest first (the outbox backlog).
+    /// Messages committed but not yet published, oldest first: what the tests look at.
+    #[cfg(feature = "test-support")]
     async fn unsent_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
 
     /// Leases up to `limit` unsent messages to `claimant` until `now + lease`, oldest first.

@@ -14,8 +14,8 @@ use super::migrations::POSTGRES;
 use super::rows::{self, Columns};
 use super::{
     ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderStamp, OrderState,
-    OutboxMessage, OutboxStats, PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome,
-    WorkerRecord, WorkerRegistration, WriteMeta, interval_ms, outbox, parse_status,
+    OutboxStats, PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord,
+    WorkerRegistration, WriteMeta, interval_ms, outbox, parse_status,
 };
 
 #[derive(Debug, Clone)]
@@ -375,7 +375,11 @@ impl Store for PgStore {
         .collect()
     }
 
-    async fn unsent_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+    #[cfg(feature = "test-support")]
+    async fn unsent_messages(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<crate::store::OutboxMessage>, StoreError> {
         sqlx::query(
             "SELECT message_id, exchange, routing_key, priority, payload::text AS payload \
              FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
