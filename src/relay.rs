@@ -191,7 +191,8 @@ impl Relay {
     }
 }
 
-fn outgoing(row: &ClaimedMessage) -> Outgoing {
+/// An outbox row as the broker publishes it (the relay's, and the recovery's on a new bus).
+pub(crate) fn outgoing(row: &ClaimedMessage) -> Outgoing {
     let m = &row.message;
     Outgoing {
         exchange: m.exchange.clone(),

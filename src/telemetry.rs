@@ -167,18 +167,8 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let mut line = Map::new();
         let level = *event.metadata().level();
-        line.insert(
-            "timestamp".into(),
-            Utc::now()
-                .to_rfc3339_opts(SecondsFormat::Millis, true)
-                .into(),
-        );
-        line.insert("level".into(), level_name(level).into());
-        line.insert("service".into(), self.service.into());
-        line.insert("hostname".into(), self.hostname.clone().into());
-        line.insert("request_id".into(), self.process_request_id.clone().into());
+        let mut line = self.head(level);
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope.from_root() {
                 if let Some(fields) = span.extensions().get::<SpanFields>() {
@@ -194,51 +184,79 @@ where
         event.record(&mut collect);
         let error_type = collect.fields.remove("error_type");
         let error_field = collect.fields.remove("error");
-        let mut details = Map::new();
-        for (k, v) in collect.fields {
-            if TOP_KEYS.contains(&k.as_str()) {
-                line.insert(k, v);
-            } else {
-                details.insert(k, v);
-            }
-        }
-        if !details.is_empty() {
-            match line.get_mut("details") {
-                Some(Value::Object(d)) => d.extend(details),
-                _ => {
-                    line.insert("details".into(), Value::Object(details));
-                }
-            }
-        }
+        add_fields(&mut line, collect.fields);
         line.entry("message").or_insert_with(|| "".into());
         line.entry("action")
             .or_insert_with(|| event.metadata().target().replace("::", "_").into());
         if level == Level::ERROR || collect.error.is_some() || error_field.is_some() {
-            let (msg, stack) = collect.error.unwrap_or_else(|| {
-                let msg = error_field
-                    .as_ref()
-                    .and_then(Value::as_str)
-                    .or_else(|| line.get("message").and_then(Value::as_str))
-                    .unwrap_or_default()
-                    .to_string();
-                (msg, String::new())
-            });
-            let kind = error_type
-                .as_ref()
-                .and_then(Value::as_str)
-                .unwrap_or("Error")
-                .to_string();
-            let mut error = Map::new();
-            error.insert("type".into(), kind.into());
-            error.insert("msg".into(), msg.into());
-            error.insert("stack".into(), stack.into());
-            line.insert("error".into(), Value::Object(error));
+            let error = error_object(&line, collect.error, error_field, error_type);
+            line.insert("error".into(), error);
         }
         let mut bytes = Value::Object(line).to_string().into_bytes();
         bytes.push(b'\n');
         // One write per line so concurrent lines never interleave.
         let _ = self.writer.make_writer().write_all(&bytes);
     }
+}
+
+impl<W> JsonLines<W> {
+    /// The fields every line starts with (CONTRACT §6).
+    fn head(&self, level: Level) -> Map<String, Value> {
+        let mut line = Map::new();
+        let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+        line.insert("timestamp".into(), now.into());
+        line.insert("level".into(), level_name(level).into());
+        line.insert("service".into(), self.service.into());
+        line.insert("hostname".into(), self.hostname.clone().into());
+        line.insert("request_id".into(), self.process_request_id.clone().into());
+        line
+    }
+}
+
+/// The contract's own keys go at the top of the line; the rest into `details`.
+fn add_fields(line: &mut Map<String, Value>, fields: Map<String, Value>) {
+    let mut details = Map::new();
+    for (k, v) in fields {
+        if TOP_KEYS.contains(&k.as_str()) {
+            line.insert(k, v);
+        } else {
+            details.insert(k, v);
+        }
+    }
+    if details.is_empty() {
+        return;
+    }
+    match line.get_mut("details") {
+        Some(Value::Object(d)) => d.extend(details),
+        _ => {
+            line.insert("details".into(), Value::Object(details));
+        }
+    }
+}
+
+/// `error: {type, msg, stack}`: from a recorded `dyn Error` (with its chain as the stack),
+/// else from an `error` field, else from the message.
+fn error_object(
+    line: &Map<String, Value>,
+    recorded: Option<(String, String)>,
+    error_field: Option<Value>,
+    error_type: Option<Value>,
+) -> Value {
+    let (msg, stack) = recorded.unwrap_or_else(|| {
+        let msg = error_field
+            .as_ref()
+            .and_then(Value::as_str)
+            .or_else(|| line.get("message").and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_string();
+        (msg, String::new())
+    });
+    let kind = error_type
+        .as_ref()
+        .and_then(Value::as_str)
+        .unwrap_or("Error")
+        .to_string();
+    serde_json::json!({ "type": kind, "msg": msg, "stack": stack })
 }
 
 fn level_name(level: Level) -> &'static str {

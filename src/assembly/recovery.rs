@@ -2,10 +2,10 @@
 //! last one held, read back from the store.
 
 use super::AssemblyError;
-use crate::broker::Outgoing;
 use crate::broker::memory::MemoryBus;
-use crate::domain::OrderStatus;
-use crate::store::Store;
+use crate::domain::{OrderStatus, WorkerStatus};
+use crate::relay;
+use crate::store::{OrderState, Store};
 
 /// Fills a new in-process bus with what the last one held when its process ended (CONTRACT
 /// §3): every order still `received`, and every `cooking` order whose cook is no longer online
@@ -23,48 +23,21 @@ pub(super) async fn recover(
     if backlog.is_empty() {
         return Ok(());
     }
-    let online: Vec<String> = store
-        .workers()
-        .await
-        .map_err(AssemblyError::Recovery)?
-        .into_iter()
-        .filter(|w| w.effective_status(now) != crate::domain::WorkerStatus::Offline)
-        .map(|w| w.name)
-        .collect();
+    let online = online_workers(store, now).await?;
     let (mut waiting, mut taken_over) = (0, 0);
     let mut restored = Vec::new();
     for row in backlog {
         let number = row.message.payload["order_number"]
             .as_str()
             .unwrap_or_default();
-        let Some(state) = store
+        let state = store
             .order_state(number)
             .await
-            .map_err(AssemblyError::Recovery)?
-        else {
+            .map_err(AssemblyError::Recovery)?;
+        let Some(redelivered) = state.and_then(|s| redelivery(&s, &online)) else {
             continue;
         };
-        let redelivered = match state.status {
-            OrderStatus::Received => false,
-            OrderStatus::Cooking
-                if !state
-                    .processed_by
-                    .as_ref()
-                    .is_some_and(|holder| online.contains(holder)) =>
-            {
-                true
-            }
-            _ => continue,
-        };
-        let outgoing = Outgoing {
-            exchange: row.message.exchange.clone(),
-            routing_key: row.message.routing_key.clone(),
-            priority: row.message.priority,
-            message_id: row.message.message_id.clone(),
-            request_id: row.request_id.clone(),
-            body: row.message.payload.to_string().into_bytes(),
-        };
-        if bus.restore(&outgoing, redelivered).is_ok() {
+        if bus.restore(&relay::outgoing(&row), redelivered).is_ok() {
             restored.push(row.id);
             if redelivered {
                 taken_over += 1;
@@ -85,4 +58,36 @@ pub(super) async fn recover(
         "orders of the last run are queued again"
     );
     Ok(())
+}
+
+/// The names of the workers still online: an order one of them cooks stays its own.
+async fn online_workers(
+    store: &dyn Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<String>, AssemblyError> {
+    Ok(store
+        .workers()
+        .await
+        .map_err(AssemblyError::Recovery)?
+        .into_iter()
+        .filter(|w| w.effective_status(now) != WorkerStatus::Offline)
+        .map(|w| w.name)
+        .collect())
+}
+
+/// Whether an order goes back on the bus, and as a redelivery: a received order waits as it
+/// was; a cooking one whose cook is gone is taken over; any other stays where it is.
+fn redelivery(state: &OrderState, online: &[String]) -> Option<bool> {
+    match state.status {
+        OrderStatus::Received => Some(false),
+        OrderStatus::Cooking
+            if !state
+                .processed_by
+                .as_ref()
+                .is_some_and(|holder| online.contains(holder)) =>
+        {
+            Some(true)
+        }
+        _ => None,
+    }
 }
