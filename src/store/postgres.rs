@@ -4,14 +4,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{ConnectOptions, Connection, QueryBuilder, Row};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgRow};
+use sqlx::{QueryBuilder, Row};
 
-use crate::domain::{Money, NewOrder, ORDER_SERVICE, WorkerStatus, order_number_prefix};
+use crate::domain::{NewOrder, ORDER_SERVICE, WorkerStatus, order_number_prefix};
 
-use super::migrations::POSTGRES;
-use super::rows::{self, Columns};
+use super::rows;
 use super::{
     ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderStamp, OrderState,
     OutboxStats, PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord,
@@ -35,49 +33,12 @@ mod connect;
 mod sql;
 
 use columns::{ItemColumns, MessageColumns};
-use connect::{ACQUIRE_TIMEOUT, CONNECT_PROBE, connect_cause};
-use sql::{BY_KEY, KITCHEN_BACKLOG, MARK_SENT, ORDER_COLUMNS, PLACE_ORDER, TRANSITION};
+use sql::{
+    BY_KEY, CLAIM, KITCHEN_BACKLOG, MARK_SENT, ORDER_COLUMNS, PLACE_ORDER, REGISTER_WORKER,
+    RELEASE, TRANSITION, WORKER_SEEN,
+};
 
 impl PgStore {
-    /// Connects with a small pool (the counter row serialises creations anyway; more
-    /// connections only queue on it) and applies pending migrations.
-    pub async fn connect(
-        options: PgConnectOptions,
-        max_connections: u32,
-    ) -> Result<Self, StoreError> {
-        // One connection first, on its own: a pool only says "timed out", and an operator
-        // needs the cause (refused, authentication, no such database).
-        match tokio::time::timeout(CONNECT_PROBE, options.connect()).await {
-            Ok(Ok(probe)) => {
-                let _ = probe.close().await;
-            }
-            Ok(Err(e)) => return Err(StoreError::Connect(connect_cause(&e, &options))),
-            Err(_) => {
-                return Err(StoreError::Connect(format!(
-                    "no answer from {}:{} within {} s",
-                    options.get_host(),
-                    options.get_port(),
-                    CONNECT_PROBE.as_secs()
-                )));
-            }
-        }
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options.clone())
-            .await?;
-        POSTGRES.run(&pool).await?;
-        let outbox_pool = PgPoolOptions::new()
-            .max_connections(2)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_lazy_with(options.clone().options([("synchronous_commit", "off")]));
-        Ok(PgStore {
-            pool,
-            outbox_pool,
-            options,
-        })
-    }
-
     /// Orders with their items: one query for the orders, one for all their items.
     async fn records(&self, order_rows: Vec<PgRow>) -> Result<Vec<OrderRecord>, StoreError> {
         let ids: Vec<i32> = rows::order_ids(&order_rows)?
@@ -95,59 +56,14 @@ impl PgStore {
     }
 }
 
-impl Columns for PgRow {
-    fn text(&self, col: &str) -> Result<String, StoreError> {
-        Ok(self.try_get(col)?)
-    }
-    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.try_get(col)?)
-    }
-    /// PostgreSQL integers come in three widths; each column decodes as its own.
-    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
-        if let Ok(v) = self.try_get::<Option<i32>, _>(col) {
-            return Ok(v.map(i64::from));
-        }
-        if let Ok(v) = self.try_get::<Option<i16>, _>(col) {
-            return Ok(v.map(i64::from));
-        }
-        Ok(self.try_get::<Option<i64>, _>(col)?)
-    }
-    fn money(&self, col: &str) -> Result<Money, StoreError> {
-        Ok(Money::from_decimal(self.try_get::<Decimal, _>(col)?))
-    }
-    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(self.try_get(col)?)
-    }
-    fn flag(&self, col: &str) -> Result<bool, StoreError> {
-        Ok(self.try_get(col)?)
-    }
-}
-
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
     }
 
-    /// Through the pool; when the pool is only busy (every connection in use), a connection of
-    /// its own tells whether the database itself answers.
     async fn ping(&self) -> Result<(), StoreError> {
-        match sqlx::query("SELECT 1").execute(&self.pool).await {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::PoolTimedOut) => {
-                use sqlx::{ConnectOptions, Connection};
-                let probe = async {
-                    let mut conn = self.options.connect().await?;
-                    sqlx::query("SELECT 1").execute(&mut conn).await?;
-                    conn.close().await
-                };
-                match tokio::time::timeout(ACQUIRE_TIMEOUT * 2, probe).await {
-                    Ok(result) => Ok(result?),
-                    Err(_) => Err(StoreError::Unavailable(sqlx::Error::PoolTimedOut)),
-                }
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.probe().await
     }
 
     async fn place_order(
@@ -400,20 +316,13 @@ impl Store for PgStore {
         lease: Duration,
     ) -> Result<Vec<ClaimedMessage>, StoreError> {
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
-        let rows = sqlx::query(
-            "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM outbox \
-                          WHERE sent_at IS NULL \
-                            AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_by = $1) \
-                          ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, message_id, exchange, routing_key, priority, payload::text AS payload, request_id",
-        )
-        .bind(claimant)
-        .bind(until)
-        .bind(now)
-        .bind(i64::from(limit))
-        .fetch_all(&self.outbox_pool)
-        .await?;
+        let rows = sqlx::query(CLAIM)
+            .bind(claimant)
+            .bind(until)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&self.outbox_pool)
+            .await?;
         rows::claimed(&rows)
     }
 
@@ -428,13 +337,10 @@ impl Store for PgStore {
     }
 
     async fn release_claims(&self, claimant: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
-             WHERE claimed_by = $1 AND sent_at IS NULL",
-        )
-        .bind(claimant)
-        .execute(&self.outbox_pool)
-        .await?;
+        sqlx::query(RELEASE)
+            .bind(claimant)
+            .execute(&self.outbox_pool)
+            .await?;
         Ok(())
     }
 
@@ -460,22 +366,14 @@ impl Store for PgStore {
     }
 
     async fn register_worker(&self, worker: &WorkerRegistration) -> Result<bool, StoreError> {
-        let registered = sqlx::query(
-            "INSERT INTO workers (created_at, name, type, status, last_seen, heartbeat_interval_ms) \
-             VALUES ($1, $2, $3, 'online', $1, $4) \
-             ON CONFLICT (name) DO UPDATE SET type = EXCLUDED.type, status = 'online', \
-                 last_seen = EXCLUDED.last_seen, heartbeat_interval_ms = EXCLUDED.heartbeat_interval_ms \
-             WHERE $5 OR workers.status = 'offline' \
-                OR workers.last_seen < $1 - make_interval(secs => workers.heartbeat_interval_ms * 2 / 1000.0) \
-             RETURNING id",
-        )
-        .bind(worker.now)
-        .bind(&worker.name)
-        .bind(worker.specialty.to_string())
-        .bind(interval_ms(worker.heartbeat_interval))
-        .bind(worker.replace)
-        .fetch_optional(&self.pool)
-        .await?;
+        let registered = sqlx::query(REGISTER_WORKER)
+            .bind(worker.now)
+            .bind(&worker.name)
+            .bind(worker.specialty.to_string())
+            .bind(interval_ms(worker.heartbeat_interval))
+            .bind(worker.replace)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(registered.is_some())
     }
 
@@ -486,16 +384,13 @@ impl Store for PgStore {
         finished: u32,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE workers SET status = $1, last_seen = $2, \
-             orders_processed = orders_processed + $4 WHERE name = $3",
-        )
-        .bind(status.as_str())
-        .bind(now)
-        .bind(name)
-        .bind(i64::from(finished))
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(WORKER_SEEN)
+            .bind(status.as_str())
+            .bind(now)
+            .bind(name)
+            .bind(i64::from(finished))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -2,30 +2,31 @@
 //! Every write runs in `BEGIN IMMEDIATE`, so a transaction that reads before it writes waits
 //! for the write lock up front instead of failing with `SQLITE_BUSY` halfway.
 
-use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
-use rust_decimal::Decimal;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{QueryBuilder, Row};
 
-use crate::domain::{Money, NewOrder, ORDER_SERVICE, WorkerStatus, order_number};
+use crate::domain::{NewOrder, WorkerStatus};
 
 use super::lock::DataLock;
-use super::migrations::SQLITE;
-use super::rows::{self, Columns};
+use super::rows;
 use super::{
     ClaimedMessage, HistoryEntry, OrderPage, OrderQuery, OrderRecord, OrderStamp, OrderState,
     OutboxStats, PlacedOrder, StatusChange, Store, StoreError, TransitionOutcome, WorkerRecord,
     WorkerRegistration, WriteMeta, interval_ms, outbox, parse_status,
 };
+
+mod columns;
+mod open;
+mod sql;
+mod writes;
+
+use columns::{parse_ts, ts};
+use sql::{CLAIM, KITCHEN_BACKLOG, ORDER_COLUMNS, REGISTER_WORKER, RELEASE, WORKER_SEEN};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -34,87 +35,7 @@ pub struct SqliteStore {
     _lock: Arc<DataLock>,
 }
 
-const ORDER_COLUMNS: &str = "id, number, customer_name, type, table_number, delivery_address, \
-     total_amount, priority, status, processed_by, created_at, updated_at, completed_at, \
-     estimated_completion, notes, rush";
-
-/// Times are stored as fixed-width RFC 3339 UTC text so that text order is time order.
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
-}
-
-fn parse_money(s: &str) -> Result<Money, StoreError> {
-    Decimal::from_str(s)
-        .map(Money::from_decimal)
-        .map_err(|e| StoreError::Corrupt(format!("amount {s:?}: {e}")))
-}
-
 impl SqliteStore {
-    /// Opens (creating if needed, with its folder) the database file, takes it for this
-    /// process alone, and migrates it.
-    ///
-    /// Holding the file alone means that no other process can be running a worker on it: any
-    /// worker the file still shows as online or processing died with its process, and is marked
-    /// offline here, so its name can be registered again at once.
-    pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        fn files(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-            move |source| StoreError::Files {
-                path: path.to_path_buf(),
-                source,
-            }
-        }
-        let mut tightened = Vec::new();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tightened.extend(crate::files::private_dir(dir).map_err(files(dir))?);
-        }
-        let lock = DataLock::acquire(path)?;
-        tightened.extend(crate::files::private_file(path).map_err(files(path))?);
-        for p in tightened {
-            tracing::warn!(action = "permissions_tightened", path = %p.display(), "others could read the embedded data; now only this user can");
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            // The file is never "away"; a wait here is lock contention, bounded by busy_timeout.
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await?;
-        SQLITE.run(&pool).await?;
-        let stale = sqlx::query("UPDATE workers SET status = 'offline' WHERE status <> 'offline'")
-            .execute(&pool)
-            .await?
-            .rows_affected();
-        // Likewise every relay that leased outbox rows is gone: its rows are free at once.
-        sqlx::query(
-            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE sent_at IS NULL",
-        )
-        .execute(&pool)
-        .await?;
-        if stale > 0 {
-            tracing::info!(
-                action = "stale_workers_offline",
-                count = stale,
-                "workers left online by a process that is gone are marked offline"
-            );
-        }
-        Ok(SqliteStore {
-            pool,
-            _lock: Arc::new(lock),
-        })
-    }
-
     /// Orders with their items: one query for the orders, one for all their items.
     async fn records(&self, order_rows: Vec<SqliteRow>) -> Result<Vec<OrderRecord>, StoreError> {
         let ids = rows::order_ids(&order_rows)?;
@@ -132,57 +53,6 @@ impl SqliteStore {
         let items = qb.build().fetch_all(&self.pool).await?;
         rows::orders(&order_rows, rows::items_by_order(&items)?)
     }
-}
-
-impl Columns for SqliteRow {
-    fn text(&self, col: &str) -> Result<String, StoreError> {
-        Ok(self.try_get(col)?)
-    }
-    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.try_get(col)?)
-    }
-    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.try_get(col)?)
-    }
-    fn money(&self, col: &str) -> Result<Money, StoreError> {
-        parse_money(&self.text(col)?)
-    }
-    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.opt_text(col)?.as_deref().map(parse_ts).transpose()
-    }
-    fn flag(&self, col: &str) -> Result<bool, StoreError> {
-        Ok(self.try_get(col)?)
-    }
-}
-
-/// Kitchen messages of orders still waiting or cooking, most urgent first (see the trait).
-const KITCHEN_BACKLOG: &str = "SELECT m.id, m.message_id, m.exchange, m.routing_key, m.priority, \
-         m.payload, m.request_id \
-     FROM outbox m JOIN orders o ON o.id = m.order_id \
-     WHERE m.exchange = ? AND o.status IN ('received', 'cooking') \
-     ORDER BY o.priority DESC, o.id";
-
-async fn insert_outbox(
-    tx: &mut sqlx::SqliteConnection,
-    message: &outbox::OutboxMessage,
-    order_id: i64,
-    meta: &WriteMeta,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO outbox (created_at, message_id, exchange, routing_key, priority, payload, \
-                             request_id, order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(ts(meta.now))
-    .bind(&message.message_id)
-    .bind(&message.exchange)
-    .bind(&message.routing_key)
-    .bind(i64::from(message.priority))
-    .bind(message.payload.to_string())
-    .bind(meta.request_id.as_deref())
-    .bind(order_id)
-    .execute(tx)
-    .await?;
-    Ok(())
 }
 
 #[async_trait]
@@ -218,21 +88,12 @@ impl Store for SqliteStore {
                 return rows::placed(&row);
             }
         }
-        let number = next_number(&mut tx, day).await?;
-        let order_id = insert_order(&mut tx, order, &number, &now, key).await?;
-        insert_items(&mut tx, order, order_id, &now).await?;
-        sqlx::query(
-            "INSERT INTO order_status_log (created_at, order_id, status, changed_by, changed_at) \
-             VALUES (?, ?, 'received', ?, ?)",
-        )
-        .bind(&now)
-        .bind(order_id)
-        .bind(ORDER_SERVICE)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+        let number = writes::next_number(&mut tx, day).await?;
+        let order_id = writes::insert_order(&mut tx, order, &number, &now, key).await?;
+        writes::insert_items(&mut tx, order, order_id, &now).await?;
+        writes::first_log_row(&mut tx, order_id, &now).await?;
         for message in outbox::for_new_order(order, &number, meta)? {
-            insert_outbox(&mut tx, &message, order_id, meta).await?;
+            writes::insert_outbox(&mut tx, &message, order_id, meta).await?;
         }
         tx.commit().await?;
         Ok(PlacedOrder {
@@ -394,43 +255,7 @@ impl Store for SqliteStore {
                 processed_by: holder,
             });
         }
-        let now = ts(change.meta.now);
-        sqlx::query(
-            "UPDATE orders SET status = ?, updated_at = ?, \
-                 processed_by = COALESCE(?, processed_by), completed_at = COALESCE(?, completed_at), \
-                 estimated_completion = CASE WHEN ? THEN ? ELSE estimated_completion END \
-             WHERE id = ?",
-        )
-        .bind(change.transition.to().as_str())
-        .bind(&now)
-        .bind(change.processed_by())
-        .bind(change.completed_at().map(ts))
-        .bind(change.sets_estimate())
-        .bind(change.estimated_completion.map(ts))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO order_status_log (created_at, order_id, status, changed_by, changed_at, notes) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&now)
-        .bind(id)
-        .bind(change.transition.to().as_str())
-        .bind(&change.changed_by)
-        .bind(&now)
-        .bind(change.notes.as_deref())
-        .execute(&mut *tx)
-        .await?;
-        let message = outbox::for_transition(number, Some(old), change)?;
-        insert_outbox(&mut tx, &message, id, &change.meta).await?;
-        if change.leaves_kitchen() {
-            sqlx::query("DELETE FROM outbox WHERE order_id = ? AND exchange = ?")
-                .bind(id)
-                .bind(crate::domain::ORDERS_EXCHANGE)
-                .execute(&mut *tx)
-                .await?;
-        }
+        writes::transition(&mut tx, id, number, old, change).await?;
         tx.commit().await?;
         Ok(TransitionOutcome::Applied {
             from: old,
@@ -477,21 +302,14 @@ impl Store for SqliteStore {
     ) -> Result<Vec<ClaimedMessage>, StoreError> {
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let rows = sqlx::query(
-            "UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM outbox \
-                          WHERE sent_at IS NULL \
-                            AND (claimed_until IS NULL OR claimed_until < ? OR claimed_by = ?) \
-                          ORDER BY id LIMIT ?) \
-             RETURNING id, message_id, exchange, routing_key, priority, payload, request_id",
-        )
-        .bind(claimant)
-        .bind(ts(until))
-        .bind(ts(now))
-        .bind(claimant)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = sqlx::query(CLAIM)
+            .bind(claimant)
+            .bind(ts(until))
+            .bind(ts(now))
+            .bind(claimant)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
         rows::claimed(&rows)
     }
@@ -528,13 +346,10 @@ impl Store for SqliteStore {
     }
 
     async fn release_claims(&self, claimant: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
-             WHERE claimed_by = ? AND sent_at IS NULL",
-        )
-        .bind(claimant)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(RELEASE)
+            .bind(claimant)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -553,24 +368,16 @@ impl Store for SqliteStore {
 
     async fn register_worker(&self, worker: &WorkerRegistration) -> Result<bool, StoreError> {
         let now = ts(worker.now);
-        let registered = sqlx::query(
-            "INSERT INTO workers (created_at, name, type, status, last_seen, heartbeat_interval_ms) \
-             VALUES (?, ?, ?, 'online', ?, ?) \
-             ON CONFLICT (name) DO UPDATE SET type = excluded.type, status = 'online', \
-                 last_seen = excluded.last_seen, heartbeat_interval_ms = excluded.heartbeat_interval_ms \
-             WHERE ? OR workers.status = 'offline' \
-                OR (julianday(?) - julianday(workers.last_seen)) * 86400000.0 > workers.heartbeat_interval_ms * 2 \
-             RETURNING id",
-        )
-        .bind(&now)
-        .bind(&worker.name)
-        .bind(worker.specialty.to_string())
-        .bind(&now)
-        .bind(interval_ms(worker.heartbeat_interval))
-        .bind(worker.replace)
-        .bind(&now)
-        .fetch_optional(&self.pool)
-        .await?;
+        let registered = sqlx::query(REGISTER_WORKER)
+            .bind(&now)
+            .bind(&worker.name)
+            .bind(worker.specialty.to_string())
+            .bind(&now)
+            .bind(interval_ms(worker.heartbeat_interval))
+            .bind(worker.replace)
+            .bind(&now)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(registered.is_some())
     }
 
@@ -581,85 +388,13 @@ impl Store for SqliteStore {
         finished: u32,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE workers SET status = ?, last_seen = ?, \
-             orders_processed = orders_processed + ? WHERE name = ?",
-        )
-        .bind(status.as_str())
-        .bind(ts(now))
-        .bind(i64::from(finished))
-        .bind(name)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(WORKER_SEEN)
+            .bind(status.as_str())
+            .bind(ts(now))
+            .bind(i64::from(finished))
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
-}
-
-/// The day's next order number, from its counter row (under the caller's write lock).
-async fn next_number(
-    tx: &mut sqlx::SqliteConnection,
-    day: chrono::NaiveDate,
-) -> Result<String, StoreError> {
-    let sequence: i64 = sqlx::query_scalar(
-        "INSERT INTO order_counters (day, last_value) VALUES (?, 1) \
-         ON CONFLICT (day) DO UPDATE SET last_value = last_value + 1 RETURNING last_value",
-    )
-    .bind(day.to_string())
-    .fetch_one(&mut *tx)
-    .await?;
-    let sequence = u32::try_from(sequence)
-        .map_err(|_| StoreError::Corrupt(format!("order counter {sequence}")))?;
-    Ok(order_number(day, sequence))
-}
-
-/// The order's row; its id.
-async fn insert_order(
-    tx: &mut sqlx::SqliteConnection,
-    order: &NewOrder,
-    number: &str,
-    now: &str,
-    key: Option<&str>,
-) -> Result<i64, StoreError> {
-    let id = sqlx::query_scalar(
-        "INSERT INTO orders (created_at, updated_at, number, customer_name, type, table_number, \
-                             delivery_address, total_amount, priority, placement_key, notes) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(now)
-    .bind(now)
-    .bind(number)
-    .bind(&order.customer_name)
-    .bind(order.order_type().as_str())
-    .bind(order.destination.table_number().map(i64::from))
-    .bind(order.destination.delivery_address())
-    .bind(order.total().to_string())
-    .bind(i64::from(order.priority()))
-    .bind(key)
-    .bind(order.notes.as_deref())
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(id)
-}
-
-async fn insert_items(
-    tx: &mut sqlx::SqliteConnection,
-    order: &NewOrder,
-    order_id: i64,
-    now: &str,
-) -> Result<(), StoreError> {
-    for item in &order.items {
-        sqlx::query(
-            "INSERT INTO order_items (created_at, order_id, name, quantity, price, notes) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(now)
-        .bind(order_id)
-        .bind(&item.name)
-        .bind(i64::from(item.quantity))
-        .bind(item.price.to_string())
-        .bind(item.notes.as_deref())
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(())
 }

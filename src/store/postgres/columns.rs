@@ -1,7 +1,15 @@
-//! An order's items and its outbox messages as the column arrays one statement unnests.
+//! Columns both ways: a row's columns read as the store's types, and an order's items and
+//! its outbox messages as the column arrays one statement unnests.
 
-use crate::domain::NewOrder;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use crate::domain::{Money, NewOrder};
+use crate::store::StoreError;
 use crate::store::outbox::OutboxMessage;
+use crate::store::rows::Columns;
 
 /// An order's items as the column arrays `PLACE_ORDER` unnests.
 pub(super) struct ItemColumns {
@@ -49,5 +57,33 @@ impl MessageColumns {
             priorities: messages.iter().map(|m| i16::from(m.priority)).collect(),
             payloads: messages.iter().map(without_number).collect(),
         }
+    }
+}
+
+impl Columns for PgRow {
+    fn text(&self, col: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    /// PostgreSQL integers come in three widths; each column decodes as its own.
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        if let Ok(v) = self.try_get::<Option<i32>, _>(col) {
+            return Ok(v.map(i64::from));
+        }
+        if let Ok(v) = self.try_get::<Option<i16>, _>(col) {
+            return Ok(v.map(i64::from));
+        }
+        Ok(self.try_get::<Option<i64>, _>(col)?)
+    }
+    fn money(&self, col: &str) -> Result<Money, StoreError> {
+        Ok(Money::from_decimal(self.try_get::<Decimal, _>(col)?))
+    }
+    fn opt_time(&self, col: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn flag(&self, col: &str) -> Result<bool, StoreError> {
+        Ok(self.try_get(col)?)
     }
 }

@@ -111,3 +111,30 @@ pub(super) const KITCHEN_BACKLOG: &str = "SELECT m.id, m.message_id, m.exchange,
      FROM outbox m JOIN orders o ON o.id = m.order_id \
      WHERE m.exchange = $1 AND o.status IN ('received', 'cooking') \
      ORDER BY o.priority DESC, o.id";
+
+/// Leases up to $4 unsent rows to $1 until $2: free rows, rows whose lease ran out before $3,
+/// and the claimant's own; rows another relay is claiming right now are skipped, not waited for.
+pub(super) const CLAIM: &str = "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox \
+                          WHERE sent_at IS NULL \
+                            AND (claimed_until IS NULL OR claimed_until < $3 OR claimed_by = $1) \
+                          ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, message_id, exchange, routing_key, priority, payload::text AS payload, request_id";
+
+/// Gives up $1's leases on the rows it did not send.
+pub(super) const RELEASE: &str = "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL \
+             WHERE claimed_by = $1 AND sent_at IS NULL";
+
+/// A worker's registration: a new name, or one whose holder is offline or silent for two
+/// heartbeats (or any, with `replace` in $5); no row back when the name is taken.
+pub(super) const REGISTER_WORKER: &str = "INSERT INTO workers (created_at, name, type, status, last_seen, heartbeat_interval_ms) \
+             VALUES ($1, $2, $3, 'online', $1, $4) \
+             ON CONFLICT (name) DO UPDATE SET type = EXCLUDED.type, status = 'online', \
+                 last_seen = EXCLUDED.last_seen, heartbeat_interval_ms = EXCLUDED.heartbeat_interval_ms \
+             WHERE $5 OR workers.status = 'offline' \
+                OR workers.last_seen < $1 - make_interval(secs => workers.heartbeat_interval_ms * 2 / 1000.0) \
+             RETURNING id";
+
+/// A heartbeat or a cook's report.
+pub(super) const WORKER_SEEN: &str = "UPDATE workers SET status = $1, last_seen = $2, \
+             orders_processed = orders_processed + $4 WHERE name = $3";
