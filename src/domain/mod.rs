@@ -2,6 +2,7 @@
 //! does I/O, so all of it is tested with plain unit and property tests.
 
 mod clock;
+mod draft;
 mod messages;
 mod money;
 mod order;
@@ -10,6 +11,7 @@ mod validation;
 mod worker;
 
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use draft::{Field, FieldError, ItemDraft, OrderDraft};
 pub use messages::{
     NOTIFICATIONS_EXCHANGE, ORDER_SERVICE, ORDERS_EXCHANGE, OrderMessage, OrderMessageItem,
     StatusUpdate,
@@ -21,8 +23,8 @@ pub use order::{
 };
 pub use text::visible;
 pub use validation::{
-    Field, FieldError, ItemDraft, MAX_ADDRESS_CHARS, MAX_ITEM_NAME_CHARS, MAX_ITEMS,
-    MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_QUANTITY, MAX_TABLE, MIN_ADDRESS_CHARS, OrderDraft,
-    PRICE_CENTS, check_customer_name, check_notes, price_in_range, price_range_rule, validate,
+    MAX_ADDRESS_CHARS, MAX_ITEM_NAME_CHARS, MAX_ITEMS, MAX_NAME_CHARS, MAX_NOTE_CHARS,
+    MAX_QUANTITY, MAX_TABLE, MIN_ADDRESS_CHARS, PRICE_CENTS, check_customer_name, check_notes,
+    price_in_range, price_range_rule, validate,
 };
 pub use worker::{MAX_WORKER_NAME_CHARS, Specialty, WorkerStatus, check_worker_name};

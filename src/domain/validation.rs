@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
-
+use super::draft::{Field, FieldError, ItemDraft, OrderDraft, required_int, required_text};
 use super::money::{Money, MoneyError};
 use super::order::{Destination, NewItem, NewOrder, OrderType};
 
@@ -20,52 +19,6 @@ pub const MAX_TABLE: i64 = 100;
 pub const PRICE_CENTS: std::ops::RangeInclusive<i64> = 1..=99_999;
 /// A note on an order or an item (CONTRACT §1).
 pub const MAX_NOTE_CHARS: usize = 200;
-
-/// One input value as the edge saw it: absent (missing or JSON `null`), present but of the wrong
-/// kind (a string where a number belongs; the message says what was expected), or given.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Field<T> {
-    #[default]
-    Absent,
-    Wrong(&'static str),
-    Given(T),
-}
-
-/// An order as typed or sent, before any rule is applied. Prices are the decimal *text* of the
-/// number so that `1.005` can be told from `1.00` without a float in between.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OrderDraft {
-    pub customer_name: Field<String>,
-    pub order_type: Field<String>,
-    pub table_number: Field<i64>,
-    pub delivery_address: Field<String>,
-    pub items: Field<Vec<Field<ItemDraft>>>,
-    pub notes: Field<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ItemDraft {
-    pub name: Field<String>,
-    pub quantity: Field<i64>,
-    pub price: Field<String>,
-    pub notes: Field<String>,
-}
-
-/// One broken rule, named by its JSON path (`items[0].name`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// Applies every rule; either a [`NewOrder`] or all the reasons it is not one.
 pub fn validate(draft: &OrderDraft) -> Result<NewOrder, Vec<FieldError>> {
@@ -378,59 +331,6 @@ fn check_duplicates(items: &[Option<NewItem>], errors: &mut Vec<FieldError>) {
     }
 }
 
-/// A text field, trimmed; blank counts as missing.
-fn required_text(
-    path: &str,
-    field: &Field<String>,
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
-    match field {
-        // Text no database can store (PostgreSQL refuses NUL in text) is refused like any
-        // other invalid value, the same on both stores (CONTRACT §6).
-        Field::Given(s) if s.contains('\0') => {
-            errors.push(FieldError::new(path, "must not contain a NUL character"));
-            None
-        }
-        Field::Given(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Field::Given(_) | Field::Absent => {
-            errors.push(FieldError::new(path, "is required"));
-            None
-        }
-        Field::Wrong(expected) => {
-            errors.push(FieldError::new(path, *expected));
-            None
-        }
-    }
-}
-
-fn required_int(
-    path: &str,
-    field: &Field<i64>,
-    when: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<i64> {
-    match field {
-        Field::Given(n) => Some(*n),
-        Field::Absent => {
-            let msg = if when.is_empty() {
-                "is required".to_string()
-            } else {
-                format!("is required {when}")
-            };
-            errors.push(FieldError::new(path, msg));
-            None
-        }
-        Field::Wrong(expected) => {
-            errors.push(FieldError::new(path, *expected));
-            None
-        }
-    }
-}
-
-#[cfg(test)]
-#[path = "validation_tests.rs"]
-mod tests;
-
 /// Whether an item's price is within [`PRICE_CENTS`].
 pub fn price_in_range(price: Money) -> bool {
     price >= Money::from_cents(*PRICE_CENTS.start())
@@ -445,3 +345,7 @@ pub fn price_range_rule() -> String {
     );
     format!("must be between {low} and {high}")
 }
+
+#[cfg(test)]
+#[path = "validation_tests.rs"]
+mod tests;
