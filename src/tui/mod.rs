@@ -4,6 +4,7 @@
 //! loop and its effects in [`run`], fed by the background readers in [`sources`].
 
 pub mod app;
+mod effects;
 pub mod feed;
 pub mod form;
 pub mod health;
