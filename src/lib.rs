@@ -17,6 +17,7 @@
 //! - [`assembly`] — builds the kitchen for a mode and stops it, in order, on one token.
 //! - [`supervisor`] — background tasks that are restarted or stop the process, never lost.
 //! - [`tui`] — the console: state and messages, the event loop, one file per pane.
+//! - [`signals`] — SIGINT, SIGTERM and SIGHUP as one stream: graceful first, at once second.
 //! - [`cli`] and [`startup`] — the command line, and which assembly each mode runs.
 //!
 //! `docs/ARCHITECTURE.md` follows one order through these modules.
@@ -34,6 +35,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod relay;
 pub mod service;
+pub mod signals;
 pub mod startup;
 pub mod store;
 pub mod supervisor;

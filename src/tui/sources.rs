@@ -156,7 +156,7 @@ pub(super) fn spawn_signals(tx: mpsc::Sender<Msg>) -> JoinHandle<()> {
         }
     }
     tokio::spawn(async move {
-        let mut signals = crate::startup::Signals::new();
+        let mut signals = crate::signals::Signals::new();
         loop {
             let name = signals.next().await;
             tracing::info!(
