@@ -22,6 +22,10 @@ use tokio_util::sync::CancellationToken;
 
 mod listen;
 mod recovery;
+mod shutdown;
+
+pub use shutdown::Shutdown;
+use shutdown::WORKER_TASK;
 
 use recovery::recover;
 
@@ -34,7 +38,7 @@ use crate::kitchen::{Worker, WorkerSpec};
 use crate::relay::Relay;
 use crate::service::OrderService;
 use crate::store::{self, DatabaseTarget, Store, StoreError};
-use crate::supervisor::{Board, OnExit, Supervisor, TaskError};
+use crate::supervisor::{Board, OnExit, TaskError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssemblyError {
@@ -106,43 +110,6 @@ pub struct Assembly {
     warnings: Vec<String>,
 }
 
-/// How a stop travels through the tree; cheap to clone, so a console can run it in the
-/// background while it keeps drawing.
-#[derive(Debug, Clone)]
-pub struct Shutdown {
-    stop: CancellationToken,
-    api: CancellationToken,
-    kitchen: CancellationToken,
-    background: CancellationToken,
-    supervisor: Supervisor,
-}
-
-const WORKER_TASK: &str = "worker ";
-
-impl Shutdown {
-    /// The token that asks for a stop; cancel it from anywhere (signals, keys).
-    pub fn token(&self) -> CancellationToken {
-        self.stop.clone()
-    }
-
-    /// Stops everything in order and waits for it: the API, then the workers, then the relay
-    /// and the rest. `Err` when a task that must not fail is why the process stops.
-    pub async fn run(&self) -> Result<(), AssemblyError> {
-        self.stop.cancel();
-        self.api.cancel();
-        self.kitchen.cancel();
-        self.supervisor
-            .wait_for_end(|name| name.starts_with(WORKER_TASK))
-            .await;
-        self.background.cancel();
-        self.supervisor.wait().await;
-        match self.supervisor.fatal() {
-            Some(why) => Err(AssemblyError::TaskFailed(why)),
-            None => Ok(()),
-        }
-    }
-}
-
 /// The relays of one process, by task name.
 const RELAYS: [&str; 2] = ["relay", "relay 2"];
 
@@ -152,46 +119,12 @@ impl Assembly {
         crate::metrics::handle();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let wake = Arc::new(Notify::new());
-        let stop = CancellationToken::new();
-        // Three branches, cancelled one after the other by `Shutdown::run`; each worker's token
-        // is a child of `kitchen`, so one worker can also be stopped alone.
-        let shutdown = Shutdown {
-            supervisor: Supervisor::new(stop.clone()),
-            stop,
-            api: CancellationToken::new(),
-            kitchen: CancellationToken::new(),
-            background: CancellationToken::new(),
-        };
+        let shutdown = Shutdown::new();
         let store = match plan.store {
             true => Some(open_store(&config.database_target("configuration")?).await?),
             false => None,
         };
-        let rabbit = config.broker_target("configuration")?;
-        let broker: Option<Arc<dyn Broker>> = match (plan.broker, rabbit) {
-            (BrokerChoice::None, _) => None,
-            (_, Some(t)) => {
-                tracing::info!(action = "rabbitmq_connecting", target = %t.display, prefix = %t.prefix, "connecting to RabbitMQ");
-                // A TLS URL is never used in plaintext, nor retried for ever when TLS cannot
-                // be set up: the start fails with the handshake's reason.
-                AmqpBroker::check_tls(&t.uri, t.ca_pem.clone())
-                    .await
-                    .map_err(AssemblyError::Tls)?;
-                Some(Arc::new(AmqpBroker::start_trusting(
-                    t.uri, t.prefix, t.ca_pem,
-                )))
-            }
-            (BrokerChoice::Rabbit { needed_by }, None) => {
-                return Err(AssemblyError::NeedsRabbit(needed_by));
-            }
-            (BrokerChoice::RabbitIfConfigured, None) => None,
-            (BrokerChoice::RabbitOrInProcess, None) => {
-                let bus = MemoryBus::new();
-                if let Some(store) = &store {
-                    recover(store.as_ref(), &bus, clock.now()).await?;
-                }
-                Some(Arc::new(bus))
-            }
-        };
+        let broker = open_broker(config, plan.broker, store.as_ref(), clock.now()).await?;
         let orders = store
             .clone()
             .map(|s| OrderService::new(s, clock.clone()).with_outbox_wake(wake.clone()));
@@ -382,6 +315,42 @@ impl Assembly {
         self.shutdown.stop.cancelled().await;
         self.shutdown.run().await
     }
+}
+
+/// The broker the plan asks for: RabbitMQ when configured (TLS checked first), else the
+/// in-process bus refilled from the store's kitchen backlog, else none.
+async fn open_broker(
+    config: &Config,
+    choice: BrokerChoice,
+    store: Option<&Arc<dyn Store>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Arc<dyn Broker>>, AssemblyError> {
+    let rabbit = config.broker_target("configuration")?;
+    Ok(match (choice, rabbit) {
+        (BrokerChoice::None, _) => None,
+        (_, Some(t)) => {
+            tracing::info!(action = "rabbitmq_connecting", target = %t.display, prefix = %t.prefix, "connecting to RabbitMQ");
+            // A TLS URL is never used in plaintext, nor retried for ever when TLS cannot
+            // be set up: the start fails with the handshake's reason.
+            AmqpBroker::check_tls(&t.uri, t.ca_pem.clone())
+                .await
+                .map_err(AssemblyError::Tls)?;
+            Some(Arc::new(AmqpBroker::start_trusting(
+                t.uri, t.prefix, t.ca_pem,
+            )))
+        }
+        (BrokerChoice::Rabbit { needed_by }, None) => {
+            return Err(AssemblyError::NeedsRabbit(needed_by));
+        }
+        (BrokerChoice::RabbitIfConfigured, None) => None,
+        (BrokerChoice::RabbitOrInProcess, None) => {
+            let bus = MemoryBus::new();
+            if let Some(store) = store {
+                recover(store.as_ref(), &bus, now).await?;
+            }
+            Some(Arc::new(bus))
+        }
+    })
 }
 
 async fn open_store(target: &DatabaseTarget) -> Result<Arc<dyn Store>, AssemblyError> {
