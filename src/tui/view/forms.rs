@@ -85,6 +85,19 @@ pub(super) fn order_form(frame: &mut Frame, form: &OrderForm) {
         Constraint::Length(1),
     ])
     .areas(inner);
+    let lines = order_fields(frame, form, fields);
+    frame.render_widget(Paragraph::new(lines), fields);
+    frame.render_widget(Paragraph::new(messages).wrap(Wrap { trim: false }), notes);
+    let total = format!(
+        " Total {}   ⏎ place · Tab next field · Esc close",
+        form.total()
+    );
+    frame.render_widget(Paragraph::new(total).fg(Theme::MUTED), footer);
+}
+
+/// The order form's fields, line after line, placed in `fields`: the type, the table or the
+/// address, the dishes that fit, the name and the note.
+fn order_fields<'a>(frame: &mut Frame, form: &'a OrderForm, fields: Rect) -> Vec<Line<'a>> {
     let mut lines = vec![Line::from(
         [
             vec![label("Type", form.field == OrderField::Type)],
@@ -131,13 +144,7 @@ pub(super) fn order_form(frame: &mut Frame, form: &OrderForm) {
     );
     let rule = format!("optional, up to {MAX_NOTE_CHARS} characters");
     field(&mut lines, "Note", &form.note, OrderField::Note, &rule);
-    frame.render_widget(Paragraph::new(lines), fields);
-    frame.render_widget(Paragraph::new(messages).wrap(Wrap { trim: false }), notes);
-    let total = format!(
-        " Total {}   ⏎ place · Tab next field · Esc close",
-        form.total()
-    );
-    frame.render_widget(Paragraph::new(total).fg(Theme::MUTED), footer);
+    lines
 }
 
 /// What the form says under its fields: each broken rule, why the last try was not placed,

@@ -136,45 +136,7 @@ fn item_texts(o: &OrderRecord) -> Vec<String> {
 /// A ticket's lines at `width` (the marker column included).
 fn ticket(app: &App, o: &OrderRecord, width: usize, selected: bool) -> Vec<Line<'static>> {
     let focused = app.focus == Pane::Orders;
-    let marker = match (selected, focused) {
-        (true, true) => "▶",
-        (true, false) => "▷",
-        _ => " ",
-    };
-    let mark = if o.rush {
-        "⚑ ".to_string()
-    } else {
-        match o.priority {
-            10 => "!!".into(),
-            5 => "! ".into(),
-            _ => "  ".into(),
-        }
-    };
-    let (timer, timer_style) = stage_timer(app, o);
-    let head = format!("{} {}", short(&o.number), o.order_type.as_str());
-    let used = 1 + 2 + head.chars().count() + timer.chars().count() + 1;
-    let mut first = vec![
-        Span::raw(marker),
-        Span::styled(
-            mark,
-            Style::new()
-                .fg(Theme::VERY_LATE)
-                .add_modifier(Modifier::BOLD),
-        ),
-        Span::styled(short(&o.number), Style::new().add_modifier(Modifier::BOLD)),
-        Span::raw(format!(" {}", o.order_type.as_str())),
-    ];
-    if o.rush {
-        first.push(Span::styled(
-            " RUSH",
-            Style::new()
-                .fg(Theme::VERY_LATE)
-                .add_modifier(Modifier::BOLD),
-        ));
-    }
-    let rush_len = if o.rush { 5 } else { 0 };
-    first.push(Span::raw(" ".repeat(width.saturating_sub(used + rush_len))));
-    first.push(Span::styled(timer, timer_style));
+    let mut lines = vec![ticket_head(app, o, width, selected, focused)];
     let cook = o.processed_by.clone().unwrap_or_default();
     let who_width = width.saturating_sub(4 + cook.chars().count());
     let who = cut(
@@ -182,14 +144,11 @@ fn ticket(app: &App, o: &OrderRecord, width: usize, selected: bool) -> Vec<Line<
         who_width,
     );
     let pad = width.saturating_sub(3 + who.chars().count() + cook.chars().count());
-    let mut lines = vec![
-        Line::from(first),
-        Line::from(vec![
-            Span::raw(format!("   {who}")),
-            Span::raw(" ".repeat(pad)),
-            Span::styled(cook, Style::new().fg(Theme::MUTED)),
-        ]),
-    ];
+    lines.push(Line::from(vec![
+        Span::raw(format!("   {who}")),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(cook, Style::new().fg(Theme::MUTED)),
+    ]));
     for l in wrap_items(&item_texts(o), width.saturating_sub(3), ITEM_LINES) {
         lines.push(Line::from(format!("   {l}")));
     }
@@ -204,6 +163,47 @@ fn ticket(app: &App, o: &OrderRecord, width: usize, selected: bool) -> Vec<Line<
         Style::new()
     };
     lines.into_iter().map(|l| l.patch_style(style)).collect()
+}
+
+/// A ticket's first line: the selection marker, the priority or rush mark, the number and
+/// type, and the stage timer at the right edge.
+fn ticket_head(
+    app: &App,
+    o: &OrderRecord,
+    width: usize,
+    selected: bool,
+    focused: bool,
+) -> Line<'static> {
+    let marker = match (selected, focused) {
+        (true, true) => "▶",
+        (true, false) => "▷",
+        _ => " ",
+    };
+    let mark = match (o.rush, o.priority) {
+        (true, _) => "⚑ ",
+        (false, 10) => "!!",
+        (false, 5) => "! ",
+        _ => "  ",
+    };
+    let alarm = Style::new()
+        .fg(Theme::VERY_LATE)
+        .add_modifier(Modifier::BOLD);
+    let (timer, timer_style) = stage_timer(app, o);
+    let head = format!("{} {}", short(&o.number), o.order_type.as_str());
+    let used = 1 + 2 + head.chars().count() + timer.chars().count() + 1;
+    let mut first = vec![
+        Span::raw(marker),
+        Span::styled(mark, alarm),
+        Span::styled(short(&o.number), Style::new().add_modifier(Modifier::BOLD)),
+        Span::raw(format!(" {}", o.order_type.as_str())),
+    ];
+    let rush = if o.rush { " RUSH" } else { "" };
+    first.push(Span::styled(rush, alarm));
+    first.push(Span::raw(
+        " ".repeat(width.saturating_sub(used + rush.len())),
+    ));
+    first.push(Span::styled(timer, timer_style));
+    Line::from(first)
 }
 
 fn title(app: &App) -> String {

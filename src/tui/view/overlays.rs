@@ -228,20 +228,19 @@ pub(super) fn recall(
             Line::from(" ⏎ back to the pass · ↑↓ PgUp PgDn · Esc close ").fg(Theme::MUTED),
         ),
     );
-    let Some(orders) = orders else {
-        frame.render_widget(
-            Paragraph::new(" reading the recent orders…").fg(Theme::MUTED),
-            inner,
-        );
-        return;
+    let orders = match orders {
+        None => Err(" reading the recent orders…"),
+        Some([]) => Err(" no completed or cancelled orders yet"),
+        Some(orders) => Ok(orders),
     };
-    if orders.is_empty() {
-        frame.render_widget(
-            Paragraph::new(" no completed or cancelled orders yet").fg(Theme::MUTED),
-            inner,
-        );
-        return;
+    match orders {
+        Ok(orders) => recall_rows(frame, app, orders, selected, inner),
+        Err(why) => frame.render_widget(Paragraph::new(why).fg(Theme::MUTED), inner),
     }
+}
+
+/// The rows that fit, scrolled so the selected one shows; each is a place the mouse can click.
+fn recall_rows(frame: &mut Frame, app: &App, orders: &[OrderRecord], selected: usize, inner: Rect) {
     let rows = usize::from(inner.height).max(1);
     let first = selected.saturating_sub(rows - 1);
     let width = usize::from(inner.width);
