@@ -268,8 +268,15 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             )
         };
         frame.render_widget(Paragraph::new(format!(" {text}")).fg(Theme::MUTED), inner);
-        return;
+    } else {
+        tickets(frame, inner, app);
     }
+}
+
+/// As many tickets as fit, from a window that keeps the selected one in view; each is a place
+/// the mouse can click, and how many fit is the page the keys move by.
+fn tickets(frame: &mut Frame, inner: Rect, app: &App) {
+    let q = &app.orders.queue;
     let width = usize::from(inner.width);
     let selected = q.selected_index();
     let height = |i: usize| {
