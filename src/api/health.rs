@@ -70,34 +70,8 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         backend: Some(store.backend()),
         kind: None,
     };
-    let broker = match &state.broker {
-        None => Dependency {
-            status: "not_configured",
-            backend: None,
-            kind: None,
-        },
-        Some(b) => {
-            let up = *b.status().borrow() == crate::broker::BrokerStatus::Connected;
-            Dependency {
-                status: if up { "up" } else { "reconnecting" },
-                backend: None,
-                kind: Some(b.kind()),
-            }
-        }
-    };
-    // Every supervised task by name; one that is not running makes the process degraded (it
-    // still takes orders: they wait durably in the outbox).
-    let (tasks, degraded) = match &state.tasks {
-        None => (BTreeMap::new(), false),
-        Some(t) => {
-            let board = t.borrow();
-            let tasks = board
-                .iter()
-                .map(|(name, s)| (name.clone(), s.to_string()))
-                .collect();
-            (tasks, board.values().any(|s| !s.is_healthy()))
-        }
-    };
+    let broker = broker_dependency(state.broker.as_deref());
+    let (tasks, degraded) = task_board(&state);
     let body = ReadyBody {
         status: match (db_up, degraded) {
             (false, _) => "unavailable",
@@ -116,6 +90,40 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         r
+    }
+}
+
+fn broker_dependency(broker: Option<&dyn crate::broker::Broker>) -> Dependency {
+    match broker {
+        None => Dependency {
+            status: "not_configured",
+            backend: None,
+            kind: None,
+        },
+        Some(b) => {
+            let up = *b.status().borrow() == crate::broker::BrokerStatus::Connected;
+            Dependency {
+                status: if up { "up" } else { "reconnecting" },
+                backend: None,
+                kind: Some(b.kind()),
+            }
+        }
+    }
+}
+
+/// Every supervised task by name, and whether one is not running: that makes the process
+/// degraded (it still takes orders: they wait durably in the outbox).
+fn task_board(state: &AppState) -> (BTreeMap<String, String>, bool) {
+    match &state.tasks {
+        None => (BTreeMap::new(), false),
+        Some(t) => {
+            let board = t.borrow();
+            let tasks = board
+                .iter()
+                .map(|(name, s)| (name.clone(), s.to_string()))
+                .collect();
+            (tasks, board.values().any(|s| !s.is_healthy()))
+        }
     }
 }
 

@@ -106,31 +106,7 @@ pub fn router(orders: OrderService, options: &ApiOptions) -> Router {
 
 /// [`router`] for a process with a broker and tasks of its own to report.
 pub fn router_with(state: AppState, options: &ApiOptions) -> Router {
-    // `max_concurrent` creations run at once and as many more may wait their turn; beyond that
-    // the API answers 503 at once instead of queueing without bound (CONTRACT §6).
-    let create = post(orders::create).layer(
-        ServiceBuilder::new()
-            .layer(HandleErrorLayer::new(|_: BoxError| async {
-                ApiError::Overloaded
-            }))
-            .load_shed()
-            .buffer(options.max_concurrent)
-            .concurrency_limit(options.max_concurrent),
-    );
-    let mut api = Router::new()
-        .route("/orders", get(orders::list))
-        .route("/orders/{number}/status", get(orders::status))
-        .route("/orders/{number}/history", get(orders::history))
-        .route("/workers/status", get(health::workers));
-    if !options.read_only {
-        api = api
-            .route("/orders", create)
-            .route("/orders/{number}/cancel", post(orders::cancel))
-            .route("/orders/{number}/complete", post(orders::complete));
-    }
-    if let Some(config) = rate_limit_config(options) {
-        api = api.layer(GovernorLayer::new(config).error_handler(too_many_requests));
-    }
+    let api = order_routes(options);
     let token = options.token.as_ref().map(|t| Arc::<str>::from(t.expose()));
     Router::new()
         .merge(api)
@@ -168,6 +144,36 @@ pub fn router_with(state: AppState, options: &ApiOptions) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(middleware::map_request(drop_invalid_request_id))
+}
+
+/// The orders and workers routes (the writes unless read-only), behind the rate limit.
+fn order_routes(options: &ApiOptions) -> Router<AppState> {
+    // `max_concurrent` creations run at once and as many more may wait their turn; beyond that
+    // the API answers 503 at once instead of queueing without bound (CONTRACT §6).
+    let create = post(orders::create).layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|_: BoxError| async {
+                ApiError::Overloaded
+            }))
+            .load_shed()
+            .buffer(options.max_concurrent)
+            .concurrency_limit(options.max_concurrent),
+    );
+    let mut api = Router::new()
+        .route("/orders", get(orders::list))
+        .route("/orders/{number}/status", get(orders::status))
+        .route("/orders/{number}/history", get(orders::history))
+        .route("/workers/status", get(health::workers));
+    if !options.read_only {
+        api = api
+            .route("/orders", create)
+            .route("/orders/{number}/cancel", post(orders::cancel))
+            .route("/orders/{number}/complete", post(orders::complete));
+    }
+    if let Some(config) = rate_limit_config(options) {
+        api = api.layer(GovernorLayer::new(config).error_handler(too_many_requests));
+    }
+    api
 }
 
 /// The request id a handler should carry onto what it writes.

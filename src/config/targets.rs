@@ -14,8 +14,7 @@ impl Config {
     /// Where the orders live: PostgreSQL if a URL or host names it, else the embedded SQLite file.
     pub fn database_target(&self, origin: &str) -> Result<DatabaseTarget, ConfigError> {
         let db = &self.database;
-        let max_connections = db.max_connections.unwrap_or(8);
-        if let Some(url) = db.url.as_deref().filter(|u| !u.is_empty()) {
+        let (options, display) = if let Some(url) = db.url.as_deref().filter(|u| !u.is_empty()) {
             if let Some(path) = url
                 .strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"))
@@ -24,60 +23,65 @@ impl Config {
                     path: PathBuf::from(path),
                 });
             }
-            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(ConfigError::new(
-                    origin,
-                    format!(
-                        "database.url: {} is neither postgres:// nor sqlite://",
-                        redact_url(url)
-                    ),
-                ));
-            }
-            let options = PgConnectOptions::from_str(url).map_err(|e| {
-                ConfigError::new(origin, format!("database.url: {}: {e}", redact_url(url)))
-            })?;
-            let options = loopback_in_the_clear(options, url.contains("sslmode="));
-            let display = format!(
-                "{}:{}/{}",
-                options.get_host(),
-                options.get_port(),
-                options.get_database().unwrap_or("")
-            );
-            return Ok(DatabaseTarget::Postgres {
-                options: Box::new(with_ca_file(options, db, origin)?),
-                display,
-                max_connections,
-            });
-        }
-        if let Some(host) = db.host.as_deref().filter(|h| !h.is_empty()) {
-            let port = db.port.unwrap_or(5432);
-            let database = db.database.clone().unwrap_or_else(|| "restaurant".into());
-            let mut options = PgConnectOptions::new()
-                .host(host)
-                .port(port)
-                .username(db.user.as_deref().unwrap_or("postgres"))
-                .database(&database);
-            if let Some(p) = &db.password {
-                options = options.password(p.expose());
-            }
-            let options = loopback_in_the_clear(options, false);
-            let display = format!("{host}:{port}/{database}");
-            return Ok(DatabaseTarget::Postgres {
-                options: Box::new(with_ca_file(options, db, origin)?),
-                display,
-                max_connections,
-            });
-        }
-        let path = data_dir()
-            .ok_or_else(|| {
-                ConfigError::new(
-                    origin,
-                    "database: no home directory for the embedded database; set database.url",
-                )
-            })?
-            .join("restaurant.db");
-        Ok(DatabaseTarget::Sqlite { path })
+            postgres_url(url, origin)?
+        } else if let Some(host) = db.host.as_deref().filter(|h| !h.is_empty()) {
+            postgres_block(db, host)
+        } else {
+            let path = data_dir()
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        origin,
+                        "database: no home directory for the embedded database; set database.url",
+                    )
+                })?
+                .join("restaurant.db");
+            return Ok(DatabaseTarget::Sqlite { path });
+        };
+        Ok(DatabaseTarget::Postgres {
+            options: Box::new(with_ca_file(options, db, origin)?),
+            display,
+            max_connections: db.max_connections.unwrap_or(8),
+        })
     }
+}
+
+/// A `postgres://` URL's options, and `host:port/database` to show.
+fn postgres_url(url: &str, origin: &str) -> Result<(PgConnectOptions, String), ConfigError> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(ConfigError::new(
+            origin,
+            format!(
+                "database.url: {} is neither postgres:// nor sqlite://",
+                redact_url(url)
+            ),
+        ));
+    }
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| ConfigError::new(origin, format!("database.url: {}: {e}", redact_url(url))))?;
+    let options = loopback_in_the_clear(options, url.contains("sslmode="));
+    let display = format!(
+        "{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("")
+    );
+    Ok((options, display))
+}
+
+/// The old wheres-my-pizza block (host, port, user, password, database) as options.
+fn postgres_block(db: &DatabaseConfig, host: &str) -> (PgConnectOptions, String) {
+    let port = db.port.unwrap_or(5432);
+    let database = db.database.clone().unwrap_or_else(|| "restaurant".into());
+    let mut options = PgConnectOptions::new()
+        .host(host)
+        .port(port)
+        .username(db.user.as_deref().unwrap_or("postgres"))
+        .database(&database);
+    if let Some(p) = &db.password {
+        options = options.password(p.expose());
+    }
+    let options = loopback_in_the_clear(options, false);
+    (options, format!("{host}:{port}/{database}"))
 }
 
 /// Where RabbitMQ is, when configured.

@@ -232,17 +232,13 @@ impl Worker {
                 self.dead_letter(delivery, format!("unknown order {number}"))
                     .await
             }
-            Err(e) if e.is_transient() => {
-                self.hand_back(
-                    delivery,
-                    &format!("cannot mark the order ready: {e}"),
-                    RETRY_DELAY,
-                )
-                .await
-            }
             Err(e) => {
-                self.dead_letter(delivery, format!("cannot mark the order ready: {e}"))
-                    .await
+                let why = format!("cannot mark the order ready: {e}");
+                if e.is_transient() {
+                    self.hand_back(delivery, &why, RETRY_DELAY).await
+                } else {
+                    self.dead_letter(delivery, why).await
+                }
             }
         }
     }

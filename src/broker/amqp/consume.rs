@@ -36,30 +36,9 @@ impl AmqpBroker {
                         if let Some(r) = ready_tx.take() {
                             let _ = r.send(());
                         }
-                        let mut merged = select_all(consumers);
-                        loop {
-                            tokio::select! {
-                                item = merged.next() => match item {
-                                    Some(Ok(d)) => {
-                                        let delivery = Delivery::new(
-                                            d.data.clone(),
-                                            d.properties.message_id().as_ref().map(|m| m.as_str().to_string()),
-                                            header(&d.properties, REQUEST_ID_HEADER),
-                                            d.redelivered,
-                                            Box::new(AmqpSettle { broker: broker.clone(), delivery: Some(d) }),
-                                        );
-                                        if tx.send(delivery).await.is_err() {
-                                            let _ = ch.close(200, "consumer stopped".into()).await;
-                                            return;
-                                        }
-                                    }
-                                    _ => break,
-                                },
-                                () = tx.closed() => {
-                                    let _ = ch.close(200, "consumer stopped".into()).await;
-                                    return;
-                                }
-                            }
+                        if broker.pump(consumers, &tx).await.is_break() {
+                            let _ = ch.close(200, "consumer stopped".into()).await;
+                            return;
                         }
                     }
                     Err(e) => {
@@ -74,6 +53,41 @@ impl AmqpBroker {
             let _ = tokio::time::timeout(TIMEOUT, ready).await;
         }
         Deliveries::new(rx)
+    }
+
+    /// Hands each delivery on until the link breaks (`Continue`: subscribe again on the next
+    /// one) or the consumer is dropped (`Break`: the caller closes the channel, which hands
+    /// unacknowledged messages back).
+    async fn pump(
+        &self,
+        consumers: Vec<lapin::Consumer>,
+        tx: &mpsc::Sender<Delivery>,
+    ) -> std::ops::ControlFlow<()> {
+        use std::ops::ControlFlow;
+        let mut merged = select_all(consumers);
+        loop {
+            let d = tokio::select! {
+                item = merged.next() => match item {
+                    Some(Ok(d)) => d,
+                    _ => return ControlFlow::Continue(()),
+                },
+                () = tx.closed() => return ControlFlow::Break(()),
+            };
+            let message_id = d.properties.message_id().as_ref().map(|m| m.to_string());
+            let delivery = Delivery::new(
+                d.data.clone(),
+                message_id,
+                header(&d.properties, REQUEST_ID_HEADER),
+                d.redelivered,
+                Box::new(AmqpSettle {
+                    broker: self.clone(),
+                    delivery: Some(d),
+                }),
+            );
+            if tx.send(delivery).await.is_err() {
+                return ControlFlow::Break(());
+            }
+        }
     }
 
     pub(super) async fn subscribe(
