@@ -17,7 +17,7 @@ use super::orders::OrdersView;
 use super::overlay::Overlay;
 use super::workers::WorkersView;
 use crate::config::TicketTargets;
-use crate::domain::{OrderDraft, OrderStatus, Specialty, StatusUpdate};
+use crate::domain::{Money, OrderDraft, OrderStatus, Specialty, StatusUpdate};
 use crate::store::{HistoryEntry, OrderRecord, WorkerRecord};
 use crate::supervisor::TaskState;
 
@@ -169,8 +169,13 @@ pub enum Msg {
     Failed(String),
     /// Nothing changed, but draw again (an answer that brought nothing new).
     Redraw,
-    /// The order form's submit: placed (the notice), or why not (the form stays open).
-    Placed(Result<String, String>),
+    /// The order form's submit was placed: the form closes, the status line says so.
+    Placed {
+        number: String,
+        total: Money,
+    },
+    /// Why the order form's submit was not placed (the form stays open with all typed).
+    NotPlaced(String),
     /// A bump went through (`r` can recall it).
     Bumped(String),
     History(String, Option<OrderRecord>, Vec<HistoryEntry>),
@@ -279,7 +284,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         Msg::Info(text) => app.info(text),
         Msg::Failed(text) => app.error(text),
         Msg::Redraw => {}
-        Msg::Placed(result) => on_placed(app, result),
+        Msg::Placed { number, total } => {
+            if matches!(app.overlay, Some(Overlay::NewOrder(_))) {
+                app.overlay = None;
+            }
+            app.info(format!("placed {number} ({total})"));
+        }
+        Msg::NotPlaced(why) => {
+            if let Some(Overlay::NewOrder(form)) = &mut app.overlay {
+                form.failed(why.clone());
+            }
+            app.error(format!("the order was not placed: {why}"));
+        }
         Msg::Bumped(number) => app.orders.bumped(number),
         Msg::History(number, order, history) => {
             let order = order.map(Box::new);
@@ -338,23 +354,6 @@ fn on_update(app: &mut App, u: StatusUpdate) -> Vec<Command> {
     }
     app.feed.push(&u);
     commands
-}
-
-fn on_placed(app: &mut App, result: Result<String, String>) {
-    match result {
-        Ok(text) => {
-            if matches!(app.overlay, Some(Overlay::NewOrder(_))) {
-                app.overlay = None;
-            }
-            app.info(text);
-        }
-        Err(why) => {
-            if let Some(Overlay::NewOrder(form)) = &mut app.overlay {
-                form.failed(why.clone());
-            }
-            app.error(format!("the order was not placed: {why}"));
-        }
-    }
 }
 
 /// `q`, Ctrl-C or a signal: the first asks for a graceful stop, the next leaves at once.

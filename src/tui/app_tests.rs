@@ -461,7 +461,7 @@ fn a_failed_submit_keeps_the_form_and_everything_typed() {
     ));
     update(
         &mut app,
-        Msg::Placed(Err("the database is unavailable".into())),
+        Msg::NotPlaced("the database is unavailable".into()),
     );
     let Some(Overlay::NewOrder(form)) = &app.overlay else {
         panic!("the form stays open");
@@ -479,8 +479,15 @@ fn a_failed_submit_keeps_the_form_and_everything_typed() {
         ),
         "Enter tries again"
     );
-    update(&mut app, Msg::Placed(Ok("placed ORD_20241216_004".into())));
+    update(
+        &mut app,
+        Msg::Placed {
+            number: "ORD_20241216_004".into(),
+            total: Money::from_cents(2500),
+        },
+    );
     assert!(app.overlay.is_none());
+    assert_eq!(last_notice(&app), "placed ORD_20241216_004 (25.00)");
 }
 
 #[test]

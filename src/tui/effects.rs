@@ -65,13 +65,13 @@ impl Effects {
         let request_id = format!("console-{}", uuid::Uuid::new_v4().simple());
         match command {
             Command::PlaceOrder(draft) => self.answer(async move {
-                Msg::Placed(
-                    orders
-                        .place(&draft, Some(&request_id), None)
-                        .await
-                        .map(|p| format!("placed {} ({})", p.number, p.total))
-                        .map_err(words),
-                )
+                match orders.place(&draft, Some(&request_id), None).await {
+                    Ok(p) => Msg::Placed {
+                        number: p.number,
+                        total: p.total,
+                    },
+                    Err(e) => Msg::NotPlaced(words(e)),
+                }
             }),
             Command::Cancel { number, reason } => {
                 self.transition(number, Transition::Cancel, reason, request_id)
