@@ -8,7 +8,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::app::Pane;
 
 /// What a key asks of the panes. The key itself tells the variant apart where one action has
-/// several keys (`d`/`t`/`v` the order type, `1`-`5` the station, `j`/PgDn the step).
+/// several keys (`d`/`t`/`v` the order type, `1`-`5` the station, `j`/PgDn the step). The
+/// module is private to the console, so an action no binding names is never constructed and
+/// the build warns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     NewOrder,
@@ -310,36 +312,6 @@ mod tests {
                 assert!(!seen.contains(k), "{k:?} is bound twice");
                 seen.push(*k);
             }
-        }
-    }
-
-    #[test]
-    fn every_action_has_a_key() {
-        use Action::*;
-        for a in [
-            NewOrder,
-            Bump,
-            Cancel,
-            Detail,
-            Rush,
-            RecallLast,
-            RecallList,
-            Search,
-            Escape,
-            Station,
-            Sort,
-            NewWorker,
-            StopWorker,
-            ClearOffline,
-            Move,
-            NextPane,
-            PreviousPane,
-            Messages,
-            Help,
-            Quit,
-            NoSuspend,
-        ] {
-            assert!(KEYMAP.iter().any(|b| b.action == a), "{a:?} has no key");
         }
     }
 

@@ -9,7 +9,7 @@ pub mod feed;
 pub mod form;
 pub mod health;
 mod input;
-pub mod keymap;
+mod keymap;
 mod keys;
 pub mod orders;
 pub mod overlay;

@@ -70,6 +70,20 @@ impl Process {
         }
     }
 
+    /// The other stream's lines to its end, once the process has exited: its reader may still
+    /// be handing them on, so they are read until the stream closes (within `limit`).
+    pub fn other_to_end(&self, limit: Duration) -> Vec<String> {
+        let deadline = std::time::Instant::now() + limit;
+        let mut lines = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.other.recv_timeout(left) {
+                Ok(line) => lines.push(line),
+                Err(_) => break,
+            }
+        }
+        lines
+    }
+
     /// Starts a process whose JSON log lines are on stdout (or on stderr: `notify`), without
     /// waiting for anything.
     pub fn start(args: &[&str], env: &[(&str, &str)], logs_on_stderr: bool) -> Process {

@@ -478,7 +478,7 @@ async fn start_up_failures_name_their_real_cause() {
         ] {
             let mut p = Process::start(args, &env, false);
             let status = wait_exit(&mut p, Duration::from_secs(60));
-            let stderr: Vec<String> = p.other.try_iter().collect();
+            let stderr = p.other_to_end(Duration::from_secs(10));
             assert_eq!(status.code(), Some(1), "{args:?} {amqp}");
             assert!(
                 stderr.iter().any(|l| l.contains(said)),
