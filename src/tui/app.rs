@@ -284,18 +284,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         Msg::Info(text) => app.info(text),
         Msg::Failed(text) => app.error(text),
         Msg::Redraw => {}
-        Msg::Placed { number, total } => {
-            if matches!(app.overlay, Some(Overlay::NewOrder(_))) {
-                app.overlay = None;
-            }
-            app.info(format!("placed {number} ({total})"));
-        }
-        Msg::NotPlaced(why) => {
-            if let Some(Overlay::NewOrder(form)) = &mut app.overlay {
-                form.failed(why.clone());
-            }
-            app.error(format!("the order was not placed: {why}"));
-        }
+        Msg::Placed { number, total } => on_placed(app, &number, total),
+        Msg::NotPlaced(why) => on_not_placed(app, why),
         Msg::Bumped(number) => app.orders.bumped(number),
         Msg::History(number, order, history) => {
             let order = order.map(Box::new);
@@ -354,6 +344,22 @@ fn on_update(app: &mut App, u: StatusUpdate) -> Vec<Command> {
     }
     app.feed.push(&u);
     commands
+}
+
+/// The order form closes once its order is placed.
+fn on_placed(app: &mut App, number: &str, total: Money) {
+    if matches!(app.overlay, Some(Overlay::NewOrder(_))) {
+        app.overlay = None;
+    }
+    app.info(format!("placed {number} ({total})"));
+}
+
+/// A refused order keeps the form open with everything typed, and says why in it.
+fn on_not_placed(app: &mut App, why: String) {
+    if let Some(Overlay::NewOrder(form)) = &mut app.overlay {
+        form.failed(why.clone());
+    }
+    app.error(format!("the order was not placed: {why}"));
 }
 
 /// `q`, Ctrl-C or a signal: the first asks for a graceful stop, the next leaves at once.
