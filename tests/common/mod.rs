@@ -73,26 +73,34 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let name = self.name.clone();
-        // Drop runs outside any runtime we can borrow; a short-lived one does the async work.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
+        clean_up(async move {
+            let mut conn = PgConnectOptions::from_str(&admin_url())
+                .ok()?
+                .connect()
+                .await
                 .ok()?;
-            rt.block_on(async {
-                let mut conn = PgConnectOptions::from_str(&admin_url())
-                    .ok()?
-                    .connect()
-                    .await
-                    .ok()?;
-                sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .execute(&mut conn)
-                    .await
-                    .ok()
-            })
-        })
-        .join();
+            sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                .execute(&mut conn)
+                .await
+                .ok()
+        });
     }
+}
+
+/// Runs a `Drop`'s async cleanup to its end: `Drop` runs outside any runtime it can borrow, so
+/// a short-lived one on a thread of its own does the work. A cleanup that fails leaves the
+/// leftover to the next run; it never fails the test.
+fn clean_up<T: Send + 'static>(
+    work: impl std::future::Future<Output = Option<T>> + Send + 'static,
+) {
+    let _ = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?
+            .block_on(work)
+    })
+    .join();
 }
 
 /// A store plus whatever keeps its database alive for the test.
@@ -339,19 +347,11 @@ impl TestTopology {
 impl Drop for TestTopology {
     fn drop(&mut self) {
         let (url, prefix) = (amqp_url(), self.prefix.clone());
-        // Drop runs outside any runtime we can borrow; a short-lived one does the async work.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let broker = restaurant_tui::broker::amqp::AmqpBroker::start(url, prefix);
-                let limit = std::time::Duration::from_secs(10);
-                broker.wait_connected(limit).await.ok()?;
-                broker.delete_topology().await.ok()
-            })
-        })
-        .join();
+        clean_up(async move {
+            let broker = restaurant_tui::broker::amqp::AmqpBroker::start(url, prefix);
+            let limit = std::time::Duration::from_secs(10);
+            broker.wait_connected(limit).await.ok()?;
+            broker.delete_topology().await.ok()
+        });
     }
 }
